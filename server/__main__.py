@@ -1,0 +1,50 @@
+"""Run the web server: python -m server"""
+import sys
+
+from shared import config
+
+try:
+    settings = config.load()
+except config.ConfigError as exc:
+    sys.exit(f"Configuration error: {exc}")
+
+if settings.async_mode == "eventlet":
+    # Before anything else is imported, so no call (time.sleep, sockets) blocks the server.
+    import warnings
+
+    # Eventlet warns that it is in maintenance mode on import; SOCKETIO_ASYNC_MODE=threading avoids it.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import errno  # noqa: E402
+import logging  # noqa: E402
+
+from server.app import create_app, socketio  # noqa: E402
+
+log = logging.getLogger("server")
+
+
+def main():
+    """Start the server on SERVER_HOST:SERVER_PORT."""
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    task_progress = app.extensions["task_progress"]
+    if not task_progress.ping():
+        log.error("%s", task_progress.unavailable_error())
+    log.info("serving on %s (async mode %s, Redis %s)", settings.server_url, settings.async_mode,
+             config.redacted(settings.redis_url))
+    try:
+        socketio.run(app, host=settings.server_host, port=settings.server_port,
+                     allow_unsafe_werkzeug=True, log_output=False)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            sys.exit(f"Port {settings.server_port} on {settings.server_host} is already in use: "
+                     "stop the program using it or choose another with SERVER_PORT.")
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The Flask app factory: Flask + Flask-SocketIO, with Celery for the work and Redis between them."""
+from celery import Celery, Task
+from flask import Flask
+from flask_socketio import SocketIO
+
+from shared import config
+
+from . import progress
+
+socketio = SocketIO()
+
+
+def create_app(settings=None):
+    """Build the Flask app, bind Celery and Socket.IO to it, and register its routes and events."""
+    settings = settings or config.load()
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        CELERY=celery_config(settings),
+    )
+    celery_init_app(app)
+    progress.init_app(app)
+
+    from . import events, routes  # noqa: F401  (events registers its handlers on socketio)
+    app.register_blueprint(routes.bp)
+    socketio.init_app(app, message_queue=settings.redis_url, channel=config.SOCKETIO_CHANNEL,
+                      async_mode=settings.async_mode)
+    return app
+
+
+def celery_config(settings):
+    """Return Celery's settings: JSON only, task events on, no task lost to a dying worker."""
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_ignore_result": True,  # a task's state lives in our own store (server/progress.py)
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_concurrency": settings.worker_concurrency,
+        "include": ["server.tasks"],
+    }
+
+
+def celery_init_app(app):
+    """Create the Celery app whose tasks run inside the Flask app context (Flask's Celery pattern)."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

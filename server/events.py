@@ -1,0 +1,72 @@
+"""Socket.IO handlers for the /test namespace: validate, hand off, reply."""
+import functools
+import logging
+
+from flask import current_app, request
+from flask_socketio import emit
+
+from shared import protocol
+from shared.protocol import ErrorCode, ProtocolError
+
+from . import progress, tasks
+from .app import socketio
+
+log = logging.getLogger(__name__)
+
+
+def handles(event):
+    """Register a handler for event that takes at most one payload."""
+    def decorator(handler):
+        @functools.wraps(handler)
+        def wrapper(*args):
+            if len(args) > 1:
+                raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                                    f"'{event}' takes one payload, not {len(args)}")
+            return handler(args[0] if args else None)
+        return socketio.on(event, namespace=protocol.NAMESPACE)(wrapper)
+    return decorator
+
+
+@handles(protocol.MY_EVENT)
+def on_my_event(payload):
+    """Echo the message back to its sender, as the original app did."""
+    data = protocol.parse_message(payload)
+    # The sender is connected to this very process, so its reply need not cross Redis.
+    emit(protocol.MY_RESPONSE, {"data": protocol.echo_text(data)}, ignore_queue=True)
+
+
+@handles(protocol.START_TASK)
+def on_start_task(payload):
+    """Start a background task; the ack carries its id."""
+    seconds = protocol.parse_task_request(payload, current_app.config["SETTINGS"].background_task_seconds)
+    return {"task_id": tasks.start_background_task(seconds)}
+
+
+@socketio.on("*", namespace=protocol.NAMESPACE)
+def on_unknown_event(event, *args):
+    """Tell the sender that the event is not part of the protocol."""
+    raise ProtocolError(ErrorCode.UNKNOWN_EVENT, f"unknown event {str(event)[:100]!r}")
+
+
+@socketio.on_error(protocol.NAMESPACE)
+def on_error(exc):
+    """Answer a failed message with the error event (and ack); never a stack trace."""
+    if isinstance(exc, ProtocolError):
+        error = exc
+        log.warning("rejected %r from %s: %s", _event_name(), request.sid, exc.message)
+    elif isinstance(exc, progress.RedisUnavailable):
+        error = ProtocolError(ErrorCode.REDIS_UNAVAILABLE, str(exc))
+        log.error("%r from %s failed: %s", _event_name(), request.sid, exc)
+    else:
+        error = ProtocolError(ErrorCode.INTERNAL_ERROR,
+                              "the server could not handle this message; the error is in its log")
+        log.exception("%r from %s raised", _event_name(), request.sid)
+    emit(protocol.PROTOCOL_ERROR, error.as_payload(), ignore_queue=True)
+    return {"error": error.as_payload()}
+
+
+def _event_name():
+    event = getattr(request, "event", {})
+    if event.get("message") == "*" and event.get("args"):
+        return event["args"][0]  # the catch-all handler receives the real name first
+    return event.get("message", "?")

@@ -1,0 +1,37 @@
+"""What the system can tell about its own health: Redis reachable, workers alive."""
+import logging
+import time
+
+from flask import current_app
+
+from . import progress
+
+log = logging.getLogger(__name__)
+
+PING_TIMEOUT = 0.5
+CACHE_SECONDS = 10.0
+_cache = {"count": None, "at": 0.0}
+
+
+def redis_ok():
+    """Tell whether Redis answers."""
+    return progress.get().ping()
+
+
+def live_worker_count(timeout=PING_TIMEOUT):
+    """Ping every Celery worker and return how many answered."""
+    try:
+        replies = current_app.extensions["celery"].control.ping(timeout=timeout)
+    except Exception as exc:  # the broker is down: no worker can be reached either
+        log.warning("could not ping workers: %s", exc)
+        return 0
+    count = len(replies or [])
+    _cache.update(count=count, at=time.monotonic())
+    return count
+
+
+def cached_worker_count():
+    """Return a recent live worker count, pinging only when the last one is stale."""
+    if _cache["count"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
+        return live_worker_count()
+    return _cache["count"]

@@ -1,0 +1,109 @@
+"""HTTP routes: the page, the original /bg endpoint, the tasks API and the health check."""
+import json
+import logging
+import os
+import re
+
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from werkzeug.exceptions import HTTPException, NotFound
+
+from shared import protocol
+from shared.protocol import ErrorCode, ProtocolError
+
+from . import health, progress, tasks
+
+log = logging.getLogger(__name__)
+bp = Blueprint("main", __name__)
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOCKETIO_CLIENT_DIR = os.path.join(PROJECT_ROOT, "node_modules", "socket.io-client", "dist")
+TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+@bp.get(protocol.ROUTE_INDEX)
+def index():
+    """Serve the page."""
+    client_installed = os.path.exists(os.path.join(SOCKETIO_CLIENT_DIR, "socket.io.min.js"))
+    return render_template("index.html", protocol=protocol.for_page(),
+                           client_installed=client_installed)
+
+
+@bp.get(protocol.ROUTE_SOCKETIO_CLIENT)
+def socketio_client():
+    """Serve the socket.io client installed from the npm registry by `npm ci`."""
+    return send_from_directory(SOCKETIO_CLIENT_DIR, "socket.io.min.js", max_age=3600)
+
+
+@bp.get(protocol.ROUTE_BACKGROUND)
+def start_background():
+    """Start the background task, as the original app's /bg did."""
+    tasks.start_background_task(_settings().background_task_seconds)
+    return protocol.BACKGROUND_STARTED_REPLY
+
+
+@bp.post(protocol.ROUTE_TASKS)
+def create_task():
+    """Start a task of {seconds?} and answer 202 with its id."""
+    seconds = protocol.parse_task_request(_json_body(), _settings().background_task_seconds)
+    task_id = tasks.start_background_task(seconds)
+    return {"task_id": task_id}, 202, {"Location": url_for("main.get_task", task_id=task_id)}
+
+
+@bp.get(protocol.ROUTE_TASK)
+def get_task(task_id):
+    """Return a task's latest state."""
+    event = progress.get().latest(task_id) if TASK_ID.match(task_id) else None
+    if event is None:
+        raise NotFound(f"no task {task_id[:64]!r} (unknown, or older than the retention period)")
+    return event
+
+
+@bp.get(protocol.ROUTE_HEALTH)
+def healthz():
+    """Report whether Redis answers and how many workers are alive."""
+    if not health.redis_ok():
+        return {"redis": False, "workers": 0}, 503
+    return {"redis": True, "workers": health.live_worker_count()}
+
+
+def _json_body():
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ProtocolError(ErrorCode.INVALID_JSON, "the request body is not valid JSON") from None
+
+
+@bp.app_errorhandler(ProtocolError)
+def bad_request(error):
+    log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote_addr,
+                error.message)
+    return {"error": error.as_payload()}, 400
+
+
+@bp.app_errorhandler(progress.RedisUnavailable)
+def redis_unavailable(error):
+    log.error("%s %s failed: %s", request.method, request.path, error)
+    return {"error": {"code": ErrorCode.REDIS_UNAVAILABLE, "message": str(error)}}, 503
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error):
+    codes = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+    code = codes.get(error.code, ErrorCode.INVALID_PAYLOAD if error.code < 500 else ErrorCode.INTERNAL_ERROR)
+    log.warning("%s %s from %s: %s %s", request.method, request.path, request.remote_addr,
+                error.code, error.description)
+    return {"error": {"code": code, "message": error.description}}, error.code
+
+
+@bp.app_errorhandler(Exception)
+def internal_error(error):
+    log.exception("%s %s raised", request.method, request.path)
+    return {"error": {"code": ErrorCode.INTERNAL_ERROR,
+                      "message": "the server failed; the error is in its log"}}, 500

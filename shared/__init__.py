@@ -1,0 +1,1 @@
+"""What the server, the worker and both clients agree on: the protocol and the configuration."""
