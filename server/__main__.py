@@ -30,6 +30,8 @@ def main():
     """Start the server on SERVER_HOST:SERVER_PORT."""
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per request is noise next to the app's own log; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app(settings)
     task_progress = app.extensions["task_progress"]
     if not task_progress.ping():

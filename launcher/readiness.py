@@ -1,0 +1,45 @@
+"""Checks that tell when each part of the system is ready to serve."""
+import json
+import time
+import urllib.error
+import urllib.request
+
+from celery import Celery
+
+from .redis_server import ping as redis_answers  # noqa: F401  (re-exported: one place for each check)
+
+
+def worker_count(redis_url, timeout=0.5):
+    """Return how many Celery workers on redis_url answer a ping."""
+    app = Celery(broker=redis_url, set_as_current=False)
+    app.conf.update(accept_content=["json"], broker_connection_retry_on_startup=False,
+                    broker_connection_max_retries=0)
+    try:
+        return len(app.control.ping(timeout=timeout) or [])
+    except Exception:  # the broker itself is unreachable
+        return 0
+    finally:
+        app.close()
+
+
+def health(server_url, timeout=2.0):
+    """Return (status, body) of the server's /healthz, or (None, None) when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{server_url}/healthz", timeout=timeout) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+    except (OSError, ValueError):
+        return None, None
+
+
+def wait_until(check, timeout, interval=0.05, what="condition"):
+    """Call check until it returns a true value and return that value; TimeoutError after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not ready after {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,71 @@
+"""A real python-socketio client that records everything the server sends it."""
+import threading
+
+import socketio
+
+from shared import protocol
+
+
+class RecordingClient:
+    """A socket.io client on the /test namespace that keeps every event it receives, in order."""
+
+    def __init__(self, server_url, **client_kwargs):
+        client_kwargs.setdefault("reconnection", False)
+        self.sio = socketio.Client(**client_kwargs)
+        self.events = []
+        self._changed = threading.Condition()
+        self.sio.on("*", self._record, namespace=protocol.NAMESPACE)
+        self.sio.connect(server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10)
+
+    def _record(self, event, data=None):
+        with self._changed:
+            self.events.append((event, data))
+            self._changed.notify_all()
+
+    def emit(self, event, *args):
+        """Send event with args (a tuple is sent as several arguments)."""
+        data = args[0] if len(args) == 1 else (tuple(args) if args else None)
+        self.sio.emit(event, data, namespace=protocol.NAMESPACE)
+
+    def call(self, event, data=None, timeout=10):
+        """Send event and return the server's ack."""
+        return self.sio.call(event, data, namespace=protocol.NAMESPACE, timeout=timeout)
+
+    def wait_for(self, predicate, timeout=20, what="event"):
+        """Wait until predicate(events) is true; fail with the last events otherwise."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: predicate(self.events), timeout):
+                raise AssertionError(f"timed out waiting for {what}; last events: {self.events[-8:]}")
+
+    def of(self, event):
+        """Return the payloads received for event, in order."""
+        with self._changed:
+            return [data for name, data in self.events if name == event]
+
+    def responses(self):
+        """Return the `data` texts of every `my response` received."""
+        return [data["data"] for data in self.of(protocol.MY_RESPONSE)]
+
+    def progress(self, task_id):
+        """Return the `task progress` events received for task_id."""
+        return [e for e in self.of(protocol.TASK_PROGRESS) if e["task_id"] == task_id]
+
+    def wait_task_final(self, task_id, timeout=30):
+        """Wait until task_id reaches a final state; return its events."""
+        self.wait_for(lambda _: any(protocol.TaskState(e["state"]).is_final
+                                    for e in self.progress(task_id)),
+                      timeout, what=f"task {task_id} to finish")
+        return self.progress(task_id)
+
+    def errors(self):
+        """Return the protocol errors received."""
+        return self.of(protocol.PROTOCOL_ERROR)
+
+    def close(self):
+        """Disconnect without waiting for the close handshake.
+
+        Under the threading mode's development server (Werkzeug) the websocket close handshake
+        is never answered and websocket-client waits 3 s for it (python-engineio #457 family);
+        the server has already seen the disconnect, so the wait is spent off the test's clock.
+        """
+        threading.Thread(target=self.sio.disconnect, daemon=True).start()

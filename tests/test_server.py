@@ -1,0 +1,87 @@
+"""The original protocol and the task API, end to end: real Redis, worker, server and clients."""
+import requests
+
+from shared import protocol
+from shared.protocol import TaskState
+
+
+def assert_complete_history(events, task_id):
+    """A task's events run seq 1..n without gaps, start queued and end succeeded at 100."""
+    assert [e["task_id"] for e in events] == [task_id] * len(events)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["state"] == TaskState.QUEUED
+    assert events[-1]["state"] == TaskState.SUCCEEDED and events[-1]["percent"] == 100
+    assert all(e["state"] == TaskState.RUNNING for e in events[1:-1])
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents)
+    assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
+
+
+def test_echo_answers_the_sender_with_the_original_text(client, connect):
+    bystander = connect()
+    client.emit(protocol.MY_EVENT, {"data": "hello, world"})
+    client.wait_for(lambda _: client.responses(), what="echo")
+    assert client.responses() == ['Backend saw "hello, world" from the frontend']
+    bystander.emit(protocol.MY_EVENT, {"data": "ping"})
+    bystander.wait_for(lambda _: bystander.responses(), what="bystander echo")
+    assert bystander.responses() == ['Backend saw "ping" from the frontend']
+    assert client.responses() == ['Backend saw "hello, world" from the frontend']
+
+
+def test_bg_broadcasts_both_original_messages_in_order_to_every_client(server, connect):
+    first, second = connect(), connect()
+    reply = requests.get(server.url + "/bg", timeout=5)
+    assert reply.status_code == 200 and reply.text == protocol.BACKGROUND_STARTED_REPLY
+    for client in (first, second):
+        client.wait_for(lambda _, c=client: protocol.BACKGROUND_COMPLETE in c.responses(),
+                        what="background task complete")
+        assert client.responses() == [protocol.BACKGROUND_STARTING, protocol.BACKGROUND_COMPLETE]
+    task_id = first.of(protocol.TASK_PROGRESS)[0]["task_id"]
+    assert_complete_history(first.wait_task_final(task_id), task_id)
+
+
+def test_post_tasks_reports_progress_in_seq_order_until_succeeded(server, client):
+    reply = requests.post(server.url + "/tasks", json={"seconds": 2}, timeout=5)
+    assert reply.status_code == 202
+    task_id = reply.json()["task_id"]
+    events = client.wait_task_final(task_id)
+    assert_complete_history(events, task_id)
+    # At least one event per second of work, besides queued and the final one.
+    assert len([e for e in events if e["state"] == TaskState.RUNNING]) >= 2
+    latest = requests.get(f"{server.url}/tasks/{task_id}", timeout=5)
+    assert latest.status_code == 200 and latest.json() == events[-1]
+
+
+def test_three_concurrent_tasks_finish_with_their_own_ids(server, client):
+    task_ids = [client.call(protocol.START_TASK, {"seconds": 1.5})["task_id"] for _ in range(3)]
+    assert len(set(task_ids)) == 3
+    for task_id in task_ids:
+        assert_complete_history(client.wait_task_final(task_id), task_id)
+    # They ran side by side: each one started before any of them finished.
+    first_final = min(client.progress(t)[-1]["ts"] for t in task_ids)
+    assert all(client.progress(t)[1]["ts"] < first_final for t in task_ids)
+
+
+def test_start_task_over_the_socket_defaults_to_the_configured_duration(client):
+    task_id = client.call(protocol.START_TASK)["task_id"]
+    assert_complete_history(client.wait_task_final(task_id), task_id)
+
+
+def test_healthz_reports_redis_and_live_workers(server):
+    reply = requests.get(server.url + "/healthz", timeout=5)
+    assert reply.status_code == 200
+    assert reply.json() == {"redis": True, "workers": 1}
+
+
+def test_unknown_task_is_404_with_a_reason(server):
+    reply = requests.get(server.url + "/tasks/" + "0" * 32, timeout=5)
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
+
+
+def test_page_is_served_with_the_socketio_client(server):
+    page = requests.get(server.url + "/", timeout=5)
+    assert page.status_code == 200
+    assert protocol.NAMESPACE in page.text and protocol.ROUTE_SOCKETIO_CLIENT in page.text
+    library = requests.get(server.url + protocol.ROUTE_SOCKETIO_CLIENT, timeout=5)
+    assert library.status_code == 200 and "io" in library.text[:2000]
