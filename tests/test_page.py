@@ -1,0 +1,98 @@
+"""The browser page in a real headless Chromium, against the real stack."""
+import os
+import shutil
+
+import pytest
+
+from shared import protocol
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        message = "Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a skip there would hide a broken setup
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server.url + "/")
+    yield page
+    context.close()
+
+
+def log_lines(page):
+    return page.locator("#log li").all_inner_texts()
+
+
+def wait_log(page, text, timeout=15000):
+    page.wait_for_function("t => [...document.querySelectorAll('#log li')].some(li => li.textContent.includes(t))",
+                           arg=text, timeout=timeout)
+
+
+def test_page_connects_and_echoes(page):
+    page.wait_for_selector("#connection[data-state=connected]")
+    wait_log(page, protocol.echo_text(protocol.CONNECTED_GREETING))
+    page.fill("#message", "hello from chromium")
+    page.press("#message", "Enter")
+    wait_log(page, protocol.echo_text("hello from chromium"))
+    assert page.input_value("#message") == ""
+
+
+def test_page_runs_a_task_to_100_percent_with_both_original_messages(page):
+    page.wait_for_selector("#connection[data-state=connected]")
+    page.click("#start")
+    page.wait_for_selector("#tasks li[data-state=succeeded]", timeout=20000)
+    bar = page.locator("#tasks li progress").first
+    assert bar.get_attribute("aria-label").startswith("Task ")
+    assert bar.evaluate("b => b.value") == 100
+    wait_log(page, protocol.BACKGROUND_COMPLETE)
+    lines = log_lines(page)
+    starting = next(i for i, line in enumerate(lines) if protocol.BACKGROUND_STARTING in line)
+    complete = next(i for i, line in enumerate(lines) if protocol.BACKGROUND_COMPLETE in line)
+    assert starting < complete
+
+
+def test_server_text_is_shown_as_text_never_run(page):
+    page.wait_for_selector("#connection[data-state=connected]")
+    page.fill("#message", XSS)
+    page.press("#message", "Enter")
+    wait_log(page, protocol.echo_text(XSS))
+    page.wait_for_timeout(300)  # give a would-be onerror handler the chance to fire
+    assert page.locator("#log img").count() == 0
+    assert page.dialogs == []
+
+
+def test_page_shows_a_server_error_for_bad_input(page):
+    page.wait_for_selector("#connection[data-state=connected]")
+    page.fill("#message", "x" * (protocol.MAX_MESSAGE_BYTES + 1))
+    page.press("#message", "Enter")
+    page.wait_for_selector("#log li.error")
+    assert "bytes" in page.locator("#log li.error").first.inner_text()
+
+
+def test_page_has_accessible_log_and_labelled_controls(page):
+    assert page.get_attribute("#log", "role") == "log"
+    assert page.locator("label[for=message]").count() == 1
+    assert page.get_attribute("#connection", "role") == "status"
