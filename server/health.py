@@ -20,6 +20,8 @@ def redis_ok():
 
 def live_worker_count(timeout=PING_TIMEOUT):
     """Ping every Celery worker and return how many answered."""
+    if not redis_ok():  # fail fast: Celery would retry the broker for seconds first
+        return 0
     try:
         replies = current_app.extensions["celery"].control.ping(timeout=timeout)
     except Exception as exc:  # the broker is down: no worker can be reached either
