@@ -1,4 +1,5 @@
 """Find a redis-server binary and run a private one on a free loopback port."""
+import fcntl
 import os
 import shutil
 import socket
@@ -13,8 +14,15 @@ INSTALL_HINT = ("No redis-server was found. Install Redis (Debian/Ubuntu: sudo a
                 "or point REDIS_URL at a running Redis.")
 
 
+LOCK_FILE = "run_all.lock"
+
+
 class RedisNotFound(RuntimeError):
     """No redis-server binary is available on this machine."""
+
+
+class DataDirInUse(RuntimeError):
+    """Another redis-server already keeps its data in this directory."""
 
 
 def find_redis_server():
@@ -30,6 +38,27 @@ def find_redis_server():
     if os.access(bundled, os.X_OK):
         return bundled
     raise RedisNotFound(INSTALL_HINT)
+
+
+def lock_data_dir(data_dir):
+    """Create data_dir, lock it for one redis-server and return the lock's file descriptor.
+
+    Two servers appending to one append-only file would corrupt it. Pass the descriptor to the
+    redis-server (pass_fds) so the lock lasts as long as that server, even past its launcher.
+    """
+    os.makedirs(data_dir, exist_ok=True)
+    fd = os.open(os.path.join(data_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DataDirInUse(f"Another Redis started by run_all.py (launcher pid {holder}) keeps its data "
+                           f"in {data_dir}: stop that one first, or pass --redis-dir DIR to use "
+                           "another directory.") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 def free_port(host="127.0.0.1"):

@@ -1,0 +1,101 @@
+"""Checks made before anything starts, each failing with one sentence: the cause, then the fix.
+
+Only the standard library is imported at the top, so that a missing package is reported as such,
+not as a traceback from importing it; what needs the project's packages imports them inside.
+"""
+import importlib.util
+import os
+import socket
+import sys
+
+from shared import config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
+DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
+SETUP_HINT = "run ./dev setup (or pip install -r requirements.txt)"
+
+# Import name -> the name pip installs it under (see requirements.txt).
+PACKAGES = {"celery": "celery[redis]", "redis": "redis", "flask": "Flask",
+            "flask_socketio": "Flask-SocketIO", "socketio": "python-socketio", "honcho": "honcho"}
+EVENTLET = {"eventlet": "eventlet"}
+DESKTOP = {"PySide6": "PySide6-Essentials"}
+
+
+class LaunchError(RuntimeError):
+    """A reason the system cannot start, told as one sentence naming the cause and the fix."""
+
+
+def check_packages(async_mode, desktop):
+    """Fail when a Python package the system's processes import is not installed."""
+    wanted = dict(PACKAGES, **(EVENTLET if async_mode == "eventlet" else {}), **(DESKTOP if desktop else {}))
+    missing = [pip_name for module, pip_name in wanted.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        them = "package " + missing[0] + " is" if len(missing) == 1 else "packages " + ", ".join(missing) + " are"
+        raise LaunchError(f"The Python {them} not installed in {sys.prefix}: {SETUP_HINT}.")
+
+
+def check_page_assets(root=ROOT):
+    """Fail when the page's socket.io client, installed by npm, is missing."""
+    if not os.path.exists(os.path.join(root, PAGE_CLIENT)):
+        raise LaunchError(f"The page's socket.io client is missing ({PAGE_CLIENT}): run ./dev setup "
+                          "(or npm ci in the project folder).")
+
+
+def check_port(host, port):
+    """Fail when something already listens on host:port."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        # create_server sets SO_REUSEADDR as the web server does, so a port in TIME_WAIT is free.
+        with socket.create_server((host, port), family=family):
+            pass
+    except socket.gaierror as exc:
+        raise LaunchError(f"SERVER_HOST {host!r} is not an address of this machine ({exc.strerror}): "
+                          "set SERVER_HOST to 127.0.0.1 or unset it.") from None
+    except OSError as exc:
+        raise LaunchError(f"Port {port} on {host} is already in use ({exc.strerror}): stop the program "
+                          "using it, or choose another port with --port N (or SERVER_PORT).") from None
+
+
+def desktop_present(root=ROOT):
+    """Tell whether this checkout has the desktop app."""
+    return os.path.exists(os.path.join(root, DESKTOP_ENTRY))
+
+
+def check_display(environ):
+    """Fail when the desktop app would have no display to open its window on (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    if not any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        raise LaunchError("The desktop app needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is "
+                          "set: run with --no-desktop (headless), or set QT_QPA_PLATFORM=offscreen.")
+
+
+def choose_redis(environ, private, data_dir):
+    """Return (url, None) for a Redis that answers, or (url, (RedisServer, lock fd)) to start one.
+
+    An explicit REDIS_URL is used or refused, never replaced: a user who named a Redis expects
+    the data there, and a silent private one would hide the mistake.
+    """
+    from .redis_server import DataDirInUse, RedisNotFound, RedisServer, find_redis_server, lock_data_dir
+    from .redis_server import ping
+
+    explicit = environ.get("REDIS_URL")
+    if explicit:
+        if private:
+            raise LaunchError("REDIS_URL is set and --private-redis was given: unset REDIS_URL for a "
+                              "private Redis, or drop --private-redis to use the one REDIS_URL names.")
+        if ping(explicit, timeout=2.0):
+            return explicit, None
+        raise LaunchError(f"No Redis answers at REDIS_URL={config.redacted(explicit)}: start that Redis, "
+                          "correct REDIS_URL, or unset it to let run_all.py start a private Redis.")
+    default = config.DEFAULTS["REDIS_URL"]
+    if not private and ping(default):
+        return default, None
+    try:
+        find_redis_server()
+        lock_fd = lock_data_dir(os.path.abspath(data_dir))
+    except (RedisNotFound, DataDirInUse) as exc:
+        raise LaunchError(str(exc)) from None
+    server = RedisServer(data_dir=os.path.abspath(data_dir), persist=True)
+    return server.url, (server, lock_fd)

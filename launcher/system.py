@@ -1,0 +1,47 @@
+"""What the system is made of: its processes in start order, their commands, environment and checks."""
+import os
+import socket
+import sys
+
+from . import readiness
+from .process import Process
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def worker_name():
+    """Return a Celery node name no other worker on a shared Redis has."""
+    return f"run_all-{os.getpid()}@{socket.gethostname()}"
+
+
+def redis_process(server, lock_fd):
+    """Return the private redis-server as a process of the system."""
+    return Process("redis", server.command(), dict(os.environ), ROOT,
+                   ready=lambda: readiness.redis_answers(server.url), ready_timeout=10,
+                   waiting_for=f"PING to be answered at {server.url}", stops_last=True,
+                   popen_kwargs={"pass_fds": (lock_fd,)})
+
+
+def worker_process(env, settings):
+    """Return the Celery worker, ready once it answers a ping."""
+    name = worker_name()
+    argv = [sys.executable, "-m", "celery", "-A", "server.worker", "worker",
+            f"--loglevel={settings.log_level}", f"--hostname={name}"]
+    return Process("worker", argv, env, ROOT,
+                   ready=lambda: readiness.worker_count(settings.redis_url, timeout=0.3, destination=[name]) > 0,
+                   ready_timeout=60, waiting_for=f"worker {name} to answer a ping")
+
+
+def server_process(env, settings):
+    """Return the web server, ready once its /healthz answers 200."""
+    url = settings.server_url
+    return Process("server", [sys.executable, "-m", "server"], env, ROOT,
+                   ready=lambda: readiness.health(url)[0] == 200, ready_timeout=30,
+                   waiting_for=f"{url}/healthz to answer 200")
+
+
+def desktop_process(env, settings):
+    """Return the desktop app; closing its window (exit 0) stops the system."""
+    argv = [sys.executable, "-m", "desktop_client", "--server", settings.server_url]
+    return Process("desktop", argv, env, ROOT, clean_exit_stops=True)
+
