@@ -6,6 +6,7 @@ from flask_socketio import SocketIO
 from shared import config
 
 from . import progress
+from .relay import Relay
 
 socketio = SocketIO()
 
@@ -27,6 +28,7 @@ def create_app(settings=None):
     app.register_blueprint(routes.bp)
     socketio.init_app(app, message_queue=settings.redis_url, channel=config.SOCKETIO_CHANNEL,
                       async_mode=settings.async_mode)
+    app.extensions["relay"] = Relay(socketio, app.extensions["task_progress"])
     return app
 
 

@@ -3,7 +3,7 @@ import functools
 import logging
 
 from flask import current_app, request
-from flask_socketio import emit
+from flask_socketio import ConnectionRefusedError, emit
 
 from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError
@@ -27,6 +27,17 @@ def handles(event):
     return decorator
 
 
+@socketio.on("connect", namespace=protocol.NAMESPACE)
+def on_connect(auth=None):
+    """Resume the client from the last cursor it saw: it gets what it missed, then live events."""
+    try:
+        cursor = protocol.parse_resume(auth)
+    except ProtocolError as error:
+        log.warning("refused connection from %s: %s", request.sid, error.message)
+        raise ConnectionRefusedError(error.message, error.as_payload()) from None
+    current_app.extensions["relay"].join(request.sid, cursor)
+
+
 @handles(protocol.MY_EVENT)
 def on_my_event(payload):
     """Echo the message back to its sender, as the original app did."""
@@ -40,6 +51,23 @@ def on_start_task(payload):
     """Start a background task; the ack carries its id."""
     seconds = protocol.parse_task_request(payload, current_app.config["SETTINGS"].background_task_seconds)
     return {"task_id": tasks.start_background_task(seconds)}
+
+
+@handles(protocol.CANCEL_TASK)
+def on_cancel_task(payload):
+    """Cancel a task; every client then sees it end as cancelled."""
+    tasks.cancel_task(protocol.parse_task_ref(payload, protocol.CANCEL_TASK))
+    return {"ok": True}
+
+
+@handles(protocol.TASK_HISTORY)
+def on_task_history(payload):
+    """Answer with every event of a task, in order."""
+    task_id = protocol.parse_task_ref(payload, protocol.TASK_HISTORY)
+    events = progress.get().history(task_id)
+    if not events:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no task {task_id!r}")
+    return {"task_id": task_id, "events": events}
 
 
 @socketio.on("*", namespace=protocol.NAMESPACE)

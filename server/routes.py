@@ -2,7 +2,6 @@
 import json
 import logging
 import os
-import re
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import HTTPException, NotFound
@@ -17,7 +16,6 @@ bp = Blueprint("main", __name__)
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOCKETIO_CLIENT_DIR = os.path.join(PROJECT_ROOT, "node_modules", "socket.io-client", "dist")
-TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _settings():
@@ -53,13 +51,43 @@ def create_task():
     return {"task_id": task_id}, 202, {"Location": url_for("main.get_task", task_id=task_id)}
 
 
+@bp.get(protocol.ROUTE_TASKS)
+def list_tasks():
+    """List recent tasks with their latest state, newest first."""
+    limit = request.args.get("limit", protocol.RECENT_TASKS_LIMIT)
+    if not str(limit).isdigit() or not 1 <= int(limit) <= protocol.RECENT_TASKS_LIMIT:
+        raise ProtocolError(ErrorCode.OUT_OF_RANGE,
+                            f"'limit' must be a whole number from 1 to {protocol.RECENT_TASKS_LIMIT}")
+    return {"tasks": progress.get().recent(int(limit))}
+
+
 @bp.get(protocol.ROUTE_TASK)
 def get_task(task_id):
     """Return a task's latest state."""
-    event = progress.get().latest(task_id) if TASK_ID.match(task_id) else None
+    event = progress.get().latest(task_id) if protocol.TASK_ID.match(task_id) else None
     if event is None:
-        raise NotFound(f"no task {task_id[:64]!r} (unknown, or older than the retention period)")
+        raise NotFound(_unknown(task_id))
     return event
+
+
+@bp.get(protocol.ROUTE_TASK_EVENTS)
+def get_task_events(task_id):
+    """Return a task's whole history, in order."""
+    events = progress.get().history(task_id) if protocol.TASK_ID.match(task_id) else []
+    if not events:
+        raise NotFound(_unknown(task_id))
+    return {"task_id": task_id, "events": events}
+
+
+@bp.post(protocol.ROUTE_TASK_CANCEL)
+def cancel_task(task_id):
+    """Cancel a task: 202 when asked, 404 for an unknown task, 409 for a finished one."""
+    tasks.cancel_task(protocol.parse_task_id(task_id))
+    return {"ok": True}, 202
+
+
+def _unknown(task_id):
+    return f"no task {task_id[:64]!r} (unknown, or older than the retention period)"
 
 
 @bp.get(protocol.ROUTE_HEALTH)
@@ -84,7 +112,8 @@ def _json_body():
 def bad_request(error):
     log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote_addr,
                 error.message)
-    return {"error": error.as_payload()}, 400
+    status = {ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409}.get(error.code, 400)
+    return {"error": error.as_payload()}, status
 
 
 @bp.app_errorhandler(progress.RedisUnavailable)

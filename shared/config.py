@@ -19,6 +19,7 @@ DEFAULTS = {
     "BACKGROUND_TASK_SECONDS": "10",
     "WORKER_CONCURRENCY": "4",
     "TASK_RETENTION_SECONDS": str(24 * 3600),
+    "EVENT_STREAM_LENGTH": "100000",
     "LOG_LEVEL": "INFO",
 }
 
@@ -39,6 +40,7 @@ class Settings:
     background_task_seconds: float
     worker_concurrency: int
     task_retention_seconds: int
+    event_stream_length: int
     log_level: str
 
     @property
@@ -73,6 +75,7 @@ def load(environ=None):
         background_task_seconds=_number(get, "BACKGROUND_TASK_SECONDS", float, 0, 3600),
         worker_concurrency=_number(get, "WORKER_CONCURRENCY", int, 1, 256),
         task_retention_seconds=_number(get, "TASK_RETENTION_SECONDS", int, 60, 365 * 24 * 3600),
+        event_stream_length=_number(get, "EVENT_STREAM_LENGTH", int, 1000, 100_000_000),
         log_level=get("LOG_LEVEL").upper(),
     )
 

@@ -2,8 +2,14 @@
 
 Compatible with the original article's app: namespace ``/test``, ``my event`` answered by
 ``my response``, and ``GET /bg`` broadcasting two ``my response`` messages. Everything else is additive.
+
+Nothing lost: every ``task progress`` event carries a ``cursor`` (its Redis Stream entry id). A client
+connects with ``auth={"cursor": <last cursor it saw, or null>}``; the server then sends every event after
+that cursor, in order, before the live ones. Without a cursor (first start) or with one older than the
+retained history, it sends a ``task list`` (recent tasks' latest state, and the cursor to carry on from).
 """
 import math
+import re
 from enum import StrEnum
 
 NAMESPACE = "/test"
@@ -11,9 +17,12 @@ NAMESPACE = "/test"
 # Client -> server events.
 MY_EVENT = "my event"
 START_TASK = "start task"
+CANCEL_TASK = "cancel task"
+TASK_HISTORY = "task history"
 # Server -> client events.
 MY_RESPONSE = "my response"
 TASK_PROGRESS = "task progress"
+TASK_LIST = "task list"
 PROTOCOL_ERROR = "protocol error"
 
 # HTTP routes (Flask rule syntax).
@@ -21,6 +30,8 @@ ROUTE_INDEX = "/"
 ROUTE_BACKGROUND = "/bg"
 ROUTE_TASKS = "/tasks"
 ROUTE_TASK = "/tasks/<task_id>"
+ROUTE_TASK_EVENTS = "/tasks/<task_id>/events"
+ROUTE_TASK_CANCEL = "/tasks/<task_id>/cancel"
 ROUTE_HEALTH = "/healthz"
 ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 
@@ -31,6 +42,9 @@ CONNECTED_GREETING = "I'm connected!"
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_TASK_SECONDS = 3600
+RECENT_TASKS_LIMIT = 50
+TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+CURSOR = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 
 
 class TaskState(StrEnum):
@@ -40,11 +54,12 @@ class TaskState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def is_final(self):
         """Tell whether no further progress can follow this state."""
-        return self in (TaskState.SUCCEEDED, TaskState.FAILED)
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
 
 
 class ErrorCode(StrEnum):
@@ -59,6 +74,7 @@ class ErrorCode(StrEnum):
     OUT_OF_RANGE = "out_of_range"
     UNKNOWN_EVENT = "unknown_event"
     NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REDIS_UNAVAILABLE = "redis_unavailable"
     INTERNAL_ERROR = "internal_error"
@@ -125,10 +141,43 @@ def parse_task_request(payload, default_seconds):
     return float(seconds)
 
 
-def progress_event(task_id, state, percent, message, seq, ts):
-    """Build a ``task progress`` payload."""
-    return {"task_id": task_id, "state": str(TaskState(state)), "percent": percent,
-            "message": message, "seq": seq, "ts": ts}
+def parse_task_ref(payload, event):
+    """Return the task id named by a ``{task_id}`` payload, or raise ProtocolError."""
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                            f"'{event}' takes an object like {{\"task_id\": \"...\"}}, "
+                            f"not {_type_name(payload)}")
+    if "task_id" not in payload:
+        raise ProtocolError(ErrorCode.MISSING_FIELD, f"'{event}' needs a 'task_id' field")
+    return parse_task_id(payload["task_id"])
+
+
+def parse_task_id(task_id):
+    """Return task_id if it has the form of a task id, or raise ProtocolError."""
+    if not isinstance(task_id, str):
+        raise ProtocolError(ErrorCode.INVALID_TYPE,
+                            f"'task_id' must be a string, not {_type_name(task_id)}")
+    if not TASK_ID.match(task_id):
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no task {task_id[:64]!r}: task ids are 32 hex digits")
+    return task_id
+
+
+def parse_resume(auth):
+    """Return the cursor a connecting client resumes from (None for a fresh start), or raise."""
+    if auth is None:
+        return None
+    if not isinstance(auth, dict):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                            f"connection auth must be an object like {{\"cursor\": null}}, "
+                            f"not {_type_name(auth)}")
+    cursor = auth.get("cursor")
+    if cursor is None:
+        return None
+    if not isinstance(cursor, str) or not CURSOR.match(cursor):
+        raise ProtocolError(ErrorCode.INVALID_TYPE,
+                            f"'cursor' must be a cursor received from the server, like '1712-0', "
+                            f"not {str(cursor)[:40]!r}")
+    return cursor
 
 
 def for_page():
@@ -136,6 +185,7 @@ def for_page():
     return {
         "namespace": NAMESPACE,
         "events": {"myEvent": MY_EVENT, "myResponse": MY_RESPONSE, "startTask": START_TASK,
+                   "cancelTask": CANCEL_TASK, "taskHistory": TASK_HISTORY, "taskList": TASK_LIST,
                    "taskProgress": TASK_PROGRESS, "protocolError": PROTOCOL_ERROR},
         "finalStates": [str(s) for s in TaskState if s.is_final],
         "connectedGreeting": CONNECTED_GREETING,

@@ -51,6 +51,7 @@ def test_parse_task_request_rejects_with_a_code(payload, code):
 def test_page_protocol_names_every_event_once():
     names = protocol.for_page()["events"].values()
     assert sorted(names) == sorted({protocol.MY_EVENT, protocol.MY_RESPONSE, protocol.START_TASK,
+                                    protocol.CANCEL_TASK, protocol.TASK_HISTORY, protocol.TASK_LIST,
                                     protocol.TASK_PROGRESS, protocol.PROTOCOL_ERROR})
 
 

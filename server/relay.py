@@ -1,0 +1,129 @@
+"""Deliver task events to this server's clients in stream order, replaying what each one missed.
+
+One relay per server process tails the Redis Stream of task events. It alone sends `task progress`
+to clients, so for every client the order is the stream's order: when a client (re)connects with the
+last cursor it saw, the relay sends it every event after that cursor, then adds it to the live room,
+with no gap and no duplicate in between.
+"""
+import json
+import logging
+import queue
+import time
+
+import redis
+
+from shared import protocol
+
+from .progress import STREAM, TRIMMED
+
+log = logging.getLogger(__name__)
+
+LIVE_ROOM = "task-events"
+BLOCK_MS = 50  # longest wait before a newly connected client is served
+BATCH = 1000
+
+
+class Relay:
+    """Tail the task event stream and fan it out; serve each joining client's catch-up first."""
+
+    def __init__(self, socketio, task_progress):
+        self._socketio = socketio
+        self._store = task_progress
+        self._joins = queue.SimpleQueue()
+        self._started = False
+
+    def join(self, sid, cursor):
+        """Queue a client that just connected, with the last cursor it saw (or None)."""
+        self._joins.put((sid, cursor))
+        if not self._started:
+            self._started = True
+            self._socketio.start_background_task(self.run)
+
+    def run(self):
+        """Relay events until the process ends, riding out Redis outages."""
+        client = redis.Redis.from_url(self._store.redis_url, decode_responses=True,
+                                      socket_connect_timeout=2, socket_timeout=5)
+        last_id, down_since = None, None
+        while True:
+            try:
+                if last_id is None:
+                    last_id = self._tail(client)
+                entries = self._read(client, last_id)
+                # Clients that connected while the read waited get everything before this batch
+                # now, and the batch live: a client connected before an event was relayed sees it.
+                self._serve_joins(client, last_id)
+                for entry_id, event in entries:
+                    self._emit(event, to=LIVE_ROOM)
+                    last_id = entry_id
+                if down_since is not None:
+                    log.info("Redis is back after %.0fs; relaying task events again",
+                             time.monotonic() - down_since)
+                    down_since = None
+            except (redis.RedisError, OSError) as exc:
+                if down_since is None:
+                    down_since = time.monotonic()
+                    log.error("cannot read task events: %s", self._store.unavailable_error())
+                    log.debug("relay error: %s", exc)
+                time.sleep(1)
+            except Exception:
+                log.exception("relay failed; restarting it in 1s")
+                time.sleep(1)
+
+    def _tail(self, client):
+        last = client.xrevrange(STREAM, count=1)
+        return last[0][0] if last else "0-0"
+
+    def _read(self, client, last_id):
+        reply = client.xread({STREAM: last_id}, count=BATCH, block=BLOCK_MS)
+        return [(entry_id, self._decode(entry_id, fields))
+                for _stream, entries in reply or [] for entry_id, fields in entries]
+
+    def _serve_joins(self, client, last_id):
+        while True:
+            try:
+                sid, cursor = self._joins.get_nowait()
+            except queue.Empty:
+                return
+            self._catch_up(client, sid, cursor, last_id)
+            self._socketio.server.enter_room(sid, LIVE_ROOM, namespace=protocol.NAMESPACE)
+
+    def _catch_up(self, client, sid, cursor, last_id):
+        if cursor is not None and self._can_resume(client, cursor, last_id):
+            entries = client.xrange(STREAM, min=f"({cursor}", max=last_id) \
+                if _id(cursor) < _id(last_id) else []
+            for entry_id, fields in entries:
+                self._emit(self._decode(entry_id, fields), to=sid)
+            log.info("replayed %d events to %s after %s", len(entries), sid, cursor)
+            return
+        if cursor is not None:
+            log.info("cursor %s of %s is no longer retained: sending the task list", cursor, sid)
+        self._socketio.emit(protocol.TASK_LIST, {"tasks": self._store.recent(), "cursor": last_id,
+                                                 "reset": cursor is not None},
+                            namespace=protocol.NAMESPACE, to=sid, ignore_queue=True)
+
+    @staticmethod
+    def _can_resume(client, cursor, last_id):
+        """Tell whether every event after cursor is still in the stream."""
+        trimmed = client.get(TRIMMED)
+        if trimmed and _id(cursor) < _id(trimmed):
+            return False
+        # A cursor past this relay's position must exist (it came from another server process,
+        # and the client drops the repeats by seq); otherwise Redis lost its data.
+        return _id(cursor) <= _id(last_id) or bool(client.xrange(STREAM, min=cursor, max=cursor))
+
+    def _emit(self, event, to):
+        # Each server process runs its own relay: never echo through the message queue.
+        self._socketio.emit(protocol.TASK_PROGRESS, event, namespace=protocol.NAMESPACE, to=to,
+                            ignore_queue=True)
+
+    @staticmethod
+    def _decode(entry_id, fields):
+        event = json.loads(fields["event"])
+        event["cursor"] = entry_id
+        return event
+
+
+def _id(cursor):
+    ms, seq = cursor.split("-")
+    return int(ms), int(seq)
+
