@@ -1,0 +1,61 @@
+"""Run the desktop client: python -m desktop_client [--server URL]"""
+import argparse
+import signal
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from shared import config
+
+from . import APPLICATION_NAME, ORGANIZATION_NAME
+from .connection import check_url
+
+
+def parse_args(argv):
+    """Return the options, and the arguments left for Qt (such as -platform offscreen)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m desktop_client",
+        description="The desktop client of the task-progress system: send messages, start "
+                    "background tasks and watch their progress live.",
+        epilog="The server URL is remembered between runs; --server overrides it for one run "
+               "without changing it. Without either, SERVER_HOST and SERVER_PORT give it "
+               "(default http://127.0.0.1:5000).")
+    parser.add_argument("--server", metavar="URL", type=_url,
+                        help="server to connect to, such as http://127.0.0.1:5000")
+    return parser.parse_known_args(argv)
+
+
+def _url(text):
+    try:
+        return check_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def main(argv=None):
+    """Open the window and run until it is closed; return the exit status."""
+    argv = sys.argv if argv is None else argv
+    options, qt_args = parse_args(argv[1:])
+    app = QApplication(argv[:1] + qt_args)
+    app.setOrganizationName(ORGANIZATION_NAME)
+    app.setApplicationName(APPLICATION_NAME)
+    from .main_window import MainWindow  # after the names are set: it reads QSettings
+
+    try:
+        window = MainWindow(server_url=options.server)
+    except config.ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    # Ctrl+C in the terminal closes the window the normal way (settings saved). Python only
+    # runs signal handlers between bytecodes, so a timer wakes the interpreter now and then.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer(interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

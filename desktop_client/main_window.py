@@ -1,0 +1,331 @@
+"""The main window: message box, buttons, task list, log, status bar, actions and settings."""
+import html
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Slot
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (QApplication, QFileDialog, QGroupBox, QHBoxLayout, QInputDialog,
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from shared import config
+from shared.protocol import TaskState
+
+from . import APPLICATION_NAME
+from .connection import Connection, ConnectionState, check_url
+from .log_view import LineKind, LogView
+from .notifications import TaskNotifier
+from .payloads import short_id
+from .task_list import TaskListModel, TaskListView
+
+SETTINGS_SERVER_URL = "server/url"
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_SPLITTER = "window/splitter"
+
+WINDOW_TITLE = "Task Progress"
+DEFAULT_SIZE = QSize(980, 680)
+STATE_LABELS = {ConnectionState.CONNECTING: "Connecting to {url}…",
+                ConnectionState.CONNECTED: "Connected to {url}",
+                ConnectionState.RECONNECTING: "Reconnecting to {url} (attempt {attempt})…",
+                ConnectionState.OFFLINE: "Offline: {url}"}
+STATE_COLOURS = {ConnectionState.CONNECTING: "#b45309", ConnectionState.CONNECTED: "#047857",
+                 ConnectionState.RECONNECTING: "#b45309", ConnectionState.OFFLINE: "#b91c1c"}
+SEND_TIP = "Send the message to the server (Enter)"
+START_TIP = "Start one more background task on the server"
+
+
+def default_server_url():
+    """Return the server URL from the environment's configuration (shared/config.py)."""
+    return config.load().server_url
+
+
+class MainWindow(QMainWindow):
+    """The desktop client's only window."""
+
+    def __init__(self, server_url=None, connection=None):
+        """Build the window and start connecting; server_url overrides the saved one for this run."""
+        super().__init__()
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setWindowIcon(app_icon())
+        self.connection = connection or Connection()
+        self.connection.setParent(self)
+        self.tasks = TaskListModel(self)
+        self._build_widgets()
+        self._build_actions()
+        self._connect_signals()
+        self.notifier = TaskNotifier(self)
+        self.read_settings()
+        self._server_url = server_url or self._saved_server_url
+        self.log_view.add_line(f"{APPLICATION_NAME} started; server {self._server_url}")
+        self.connection.open(self._server_url)
+
+    # Building.
+
+    def _build_widgets(self):
+        self.message_edit = QLineEdit(objectName="messageEdit", clearButtonEnabled=True,
+                                      placeholderText="Type a message and press Enter")
+        self.send_button = QPushButton("&Send", objectName="sendButton")
+        self.start_button = QPushButton("Start &background task", objectName="startButton")
+        self.send_button.setDefault(True)
+        message_row = QHBoxLayout()
+        message_label = QLabel("&Message:")
+        message_label.setBuddy(self.message_edit)
+        message_row.addWidget(message_label)
+        message_row.addWidget(self.message_edit, 1)
+        message_row.addWidget(self.send_button)
+        message_row.addSpacing(12)
+        message_row.addWidget(self.start_button)
+
+        self.task_view = TaskListView(self.tasks)
+        self.log_view = LogView()
+        self.splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
+        self.splitter.addWidget(_group("Tasks", self.task_view))
+        self.splitter.addWidget(_group("Log", self.log_view))
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 12, 12, 6)
+        layout.setSpacing(10)
+        layout.addLayout(message_row)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.connection_status = QLabel(objectName="connectionStatus")
+        self.connection_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.connection_status.setContentsMargins(6, 0, 6, 0)
+        self.statusBar().addPermanentWidget(self.connection_status)
+
+    def _build_actions(self):
+        file_menu = self.menuBar().addMenu("&File")
+        self.change_server_action = _action(self, "Change &server…", self.ask_server_url,
+                                            "Connect to another server address")
+        self.reconnect_action = _action(self, "&Reconnect", self.connection.reconnect,
+                                        "Drop the connection and connect again now", "F5")
+        self.save_log_action = _action(self, "Save &log…", self.ask_save_log,
+                                       "Save the log to a text file", QKeySequence.StandardKey.Save)
+        # Ctrl+Q spelled out: QKeySequence.Quit is empty on Windows.
+        self.quit_action = _action(self, "&Quit", self.close, "Close the window", "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        for action in (self.change_server_action, self.reconnect_action, None,
+                       self.save_log_action, None, self.quit_action):
+            file_menu.addAction(action) if action else file_menu.addSeparator()
+
+        log_menu = self.menuBar().addMenu("&Log")
+        self.clear_log_action = _action(self, "&Clear log", self.log_view.clear_log,
+                                        "Remove every line from the log", "Ctrl+L")
+        log_menu.addAction(self.clear_log_action)
+        log_menu.addAction(self.save_log_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = _action(self, f"&About {APPLICATION_NAME}", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(self.about_action)
+        help_menu.addAction(_action(self, "About &Qt", QApplication.aboutQt))
+
+    def _connect_signals(self):
+        self.message_edit.returnPressed.connect(self.send_message)
+        self.send_button.clicked.connect(self.send_message)
+        self.start_button.clicked.connect(self.start_task)
+        connection = self.connection
+        connection.state_changed.connect(self._show_connection_state)
+        connection.message_received.connect(self._log_message_received)
+        connection.message_not_delivered.connect(self._restore_message)
+        connection.task_started.connect(self._on_task_started)
+        connection.task_progress.connect(self.tasks.apply)
+        connection.task_progress.connect(self._log_task_progress)
+        connection.server_error.connect(self._log_server_error)
+        connection.request_failed.connect(lambda text: self.log_view.add_line(text, LineKind.ERROR))
+        connection.invalid_message.connect(lambda text: self.log_view.add_line(text, LineKind.ERROR))
+        self.tasks.task_finished.connect(self._on_task_finished)
+
+    # Settings.
+
+    def read_settings(self):
+        """Restore the window's geometry and the saved server URL."""
+        settings = QSettings()
+        geometry = settings.value(SETTINGS_GEOMETRY, QByteArray())
+        if not geometry or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE)
+        splitter = settings.value(SETTINGS_SPLITTER, QByteArray())
+        if splitter:
+            self.splitter.restoreState(splitter)
+        saved = settings.value(SETTINGS_SERVER_URL, "")
+        try:
+            self._saved_server_url = check_url(saved) if saved else default_server_url()
+        except ValueError:  # a hand-edited settings file; fall back rather than refuse to start
+            self._saved_server_url = default_server_url()
+
+    def write_settings(self):
+        """Save the window's geometry and the server URL chosen in the app."""
+        settings = QSettings()
+        settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        settings.setValue(SETTINGS_SPLITTER, self.splitter.saveState())
+        settings.setValue(SETTINGS_SERVER_URL, self._saved_server_url)
+
+    def closeEvent(self, event):
+        self.write_settings()
+        self.connection.close()  # hands the slow part to a background thread
+        self.notifier.close()
+        event.accept()
+
+    # User actions.
+
+    @Slot()
+    def send_message(self):
+        """Send the typed message; it leaves the box only once it is on its way."""
+        text = self.message_edit.text()
+        if not text:
+            return
+        if not self.connection.send_message(text):
+            self.statusBar().showMessage("Not connected: the message stays in the box until it can be "
+                                         "sent.", 5000)
+            return
+        self.log_view.add_line(f"Sent: {text}", LineKind.SENT)
+        self.message_edit.clear()
+
+    @Slot()
+    def start_task(self):
+        """Ask the server for one more background task."""
+        if self.connection.start_task():
+            self.log_view.add_line("Asked the server to start a background task", LineKind.SENT)
+        else:
+            self.statusBar().showMessage("Not connected: no task was started.", 5000)
+
+    def set_server_url(self, url):
+        """Use url from now on (and on later starts), and connect to it."""
+        url = check_url(url)
+        self._server_url = self._saved_server_url = url
+        QSettings().setValue(SETTINGS_SERVER_URL, url)
+        self.log_view.add_line(f"Server changed to {url}")
+        self.connection.open(url)
+
+    @Slot()
+    def ask_server_url(self):
+        """Ask for a server URL and connect to it."""
+        url, accepted = QInputDialog.getText(self, "Change server", "Server address (http://host:port):",
+                                             QLineEdit.EchoMode.Normal, self._server_url)
+        if not accepted or not url.strip():
+            return
+        try:
+            self.set_server_url(url)
+        except ValueError as exc:
+            _warn(self, "Change server", str(exc))
+
+    @Slot()
+    def ask_save_log(self):
+        """Ask for a file name and save the log there as plain text."""
+        path, _filter = QFileDialog.getSaveFileName(self, "Save log", "task-progress.log",
+                                                    "Log files (*.log *.txt);;All files (*)")
+        if path:
+            self.save_log(path)
+
+    def save_log(self, path):
+        """Write the log to path; tell the user if that fails."""
+        try:
+            with open(path, "w", encoding="utf-8") as log_file:
+                log_file.write(self.log_view.text() + "\n")
+        except OSError as exc:
+            _warn(self, "Save log", f"Could not save the log to {path}: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Log saved to {path}", 5000)
+
+    @Slot()
+    def show_about(self):
+        """Show what this program is."""
+        QMessageBox.about(self, f"About {APPLICATION_NAME}", (
+            f"<h3>{APPLICATION_NAME}</h3>"
+            "<p>Watch background tasks on the task-progress server live: send messages, "
+            "start tasks and follow their progress.</p>"
+            f"<p>Server: {html.escape(self._server_url)}</p>"
+            "<p>Ctrl+Q quits, Ctrl+L clears the log, F5 reconnects.</p>"))
+
+    # Reactions to the connection.
+
+    @Slot(str, int, str)
+    def _show_connection_state(self, state, attempt, detail):
+        state = ConnectionState(state)
+        text = STATE_LABELS[state].format(url=self.connection.url or self._server_url, attempt=attempt)
+        if detail and state is not ConnectionState.CONNECTED:
+            text += f" — {detail}"
+        self.connection_status.setText(text)
+        self.connection_status.setStyleSheet(f"color: {STATE_COLOURS[state]};")
+        online = state is ConnectionState.CONNECTED
+        why = f"Not connected to the server: {state}" + (f" ({detail})" if detail else "")
+        for button, tip in ((self.send_button, SEND_TIP), (self.start_button, START_TIP)):
+            button.setEnabled(online)
+            button.setToolTip(tip if online else why)
+        kind = LineKind.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) \
+            else LineKind.ERROR
+        self.log_view.add_line(text, kind)
+
+    @Slot(str)
+    def _log_message_received(self, text):
+        self.log_view.add_line(f"Received: {text}", LineKind.RECEIVED)
+
+    @Slot(str, str)
+    def _restore_message(self, text, reason):
+        self.log_view.add_line(f"Not confirmed by the server ({reason}): {text}", LineKind.ERROR)
+        if not self.message_edit.text():
+            self.message_edit.setText(text)  # give it back, so it can be sent again
+
+    @Slot(str)
+    def _on_task_started(self, task_id):
+        self.tasks.add_task(task_id)
+        self.log_view.add_line(f"Started task {short_id(task_id)}", LineKind.RECEIVED)
+
+    @Slot(object)
+    def _log_task_progress(self, update):
+        kind = LineKind.ERROR if update.state is TaskState.FAILED else LineKind.PROGRESS
+        self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
+                               f"{update.message}", kind)
+
+    @Slot(str, str)
+    def _log_server_error(self, code, message):
+        self.log_view.add_line(f"Server error ({code}): {message}", LineKind.ERROR)
+
+    @Slot(str, str, str)
+    def _on_task_finished(self, task_id, state, message):
+        self.notifier.task_finished(task_id, state, message)
+
+
+def _group(title, widget):
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(8, 8, 8, 8)
+    layout.addWidget(widget)
+    return box
+
+
+def _action(parent, text, slot, tip=None, shortcut=None):
+    action = QAction(text, parent)
+    action.triggered.connect(slot)
+    if tip:
+        action.setStatusTip(tip)
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    parent.addAction(action)  # shortcuts work even with the menu bar hidden
+    return action
+
+
+def _warn(parent, title, text):
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
+def app_icon():
+    """Return the window icon, drawn here so no image file has to ship: a bar two-thirds full."""
+    pixmap = QPixmap(64, 64)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#1d4ed8"))
+    painter.drawRoundedRect(2, 2, 60, 60, 12, 12)
+    painter.setBrush(QColor("#ffffff"))
+    painter.drawRoundedRect(10, 26, 44, 12, 4, 4)
+    painter.setBrush(QColor("#10b981"))
+    painter.drawRoundedRect(12, 28, 28, 8, 3, 3)
+    painter.end()
+    return QIcon(pixmap)

@@ -1,0 +1,118 @@
+"""Checks on what the server sends: each parser returns clean values or raises ValueError.
+
+The server is trusted to follow shared/protocol.py, but a bug, a proxy or a newer server must
+never crash the window, so every payload is checked here before a widget sees it.
+"""
+import math
+from dataclasses import dataclass
+
+from shared.protocol import TaskState
+
+MAX_TEXT_CHARS = 4000  # longer server text is cut, so one line cannot swamp the log
+
+
+@dataclass(frozen=True, slots=True)
+class TaskUpdate:
+    """One `task progress` event, checked."""
+
+    task_id: str
+    state: TaskState
+    percent: int
+    message: str
+    seq: int
+    ts: float
+
+    @property
+    def short_id(self):
+        """Return the first 8 characters of the task id, as the page shows it."""
+        return short_id(self.task_id)
+
+
+def short_id(task_id):
+    """Return the short form of a task id shown in rows and log lines."""
+    return task_id[:8]
+
+
+def parse_progress(payload):
+    """Return the TaskUpdate in a `task progress` payload."""
+    fields = _object(payload, "task progress")
+    task_id = fields.get("task_id")
+    if not isinstance(task_id, str) or not task_id or len(task_id) > 200:
+        raise ValueError("'task_id' must be a non-empty string")
+    try:
+        state = TaskState(fields.get("state"))
+    except ValueError:
+        raise ValueError(f"unknown task state {str(fields.get('state'))[:40]!r}") from None
+    seq = fields.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        raise ValueError("'seq' must be a whole number")
+    return TaskUpdate(task_id=task_id, state=state, percent=_percent(fields.get("percent")),
+                      message=clip(_text(fields.get("message", ""))), seq=seq,
+                      ts=_number(fields.get("ts", 0.0), "ts"))
+
+
+def parse_response(payload):
+    """Return the text of a `my response` payload."""
+    data = _object(payload, "my response").get("data")
+    if not isinstance(data, str):
+        raise ValueError("'data' must be a string")
+    return clip(data)
+
+
+def parse_error(payload):
+    """Return (code, message) of a `protocol error` payload, or of an ack's `error` field."""
+    fields = _object(payload, "protocol error")
+    return clip(_text(fields.get("code", "unknown")), 100), clip(_text(fields.get("message", "")))
+
+
+def parse_task_ack(payload):
+    """Return the task id in a `start task` ack; raise ServerRefused if the server said no."""
+    fields = _object(payload, "start task reply")
+    if "error" in fields:
+        raise ServerRefused(*parse_error(fields["error"]))
+    task_id = fields.get("task_id")
+    if not isinstance(task_id, str) or not task_id:
+        raise ValueError("the reply has no 'task_id'")
+    return task_id
+
+
+class ServerRefused(Exception):
+    """The server answered a request with an error payload."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{message} ({code})")
+        self.code = code
+        self.message = message
+
+
+def clip(text, limit=MAX_TEXT_CHARS):
+    """Return text cut to limit characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def describe(payload, limit=120):
+    """Return a short printable form of any payload, for log lines about bad input."""
+    return clip(repr(payload), limit)
+
+
+def _object(payload, what):
+    if not isinstance(payload, dict):
+        raise ValueError(f"'{what}' must carry an object, not {type(payload).__name__}")
+    return payload
+
+
+def _text(value):
+    return value if isinstance(value, str) else str(value)
+
+
+def _number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"'{name}' must be a number")
+    return float(value)
+
+
+def _percent(value):
+    # Clamped rather than refused: a slightly-off bar is better than a lost update.
+    return int(min(100.0, max(0.0, _number(value, "percent"))))

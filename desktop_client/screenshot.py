@@ -1,0 +1,86 @@
+"""Render the window, mid-task, into docs/desktop.png: python -m desktop_client.screenshot --server URL
+
+Needs a running stack (server, worker, Redis). Runs offscreen unless QT_QPA_PLATFORM says
+otherwise, and keeps its settings in a temporary folder, so the user's are left alone.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+from PySide6.QtCore import QEventLoop, QSettings
+from PySide6.QtWidgets import QApplication
+
+from shared.protocol import TaskState
+
+from . import APPLICATION_NAME, ORGANIZATION_NAME
+from .connection import check_url
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "desktop.png")
+
+
+def wait_until(app, condition, timeout, what):
+    """Run the event loop until condition() is true; raise TimeoutError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def stage(app, window):
+    """Bring the window to a telling moment: a message echoed, one task done, two running."""
+    wait_until(app, lambda: window.connection.is_connected, 20, "the connection")
+    window.message_edit.setText("Hello from the desktop client")
+    window.send_message()
+    finished = {}
+    window.tasks.task_finished.connect(lambda task_id, *_: finished.setdefault(task_id, True))
+    window.connection.start_task(seconds=1)
+    wait_until(app, lambda: finished, 30, "the first task to finish")
+    window.connection.start_task(seconds=12)
+    window.connection.start_task(seconds=20)
+
+    def two_running():
+        running = [t for t in window.tasks.tasks() if t.state is TaskState.RUNNING]
+        return len(running) == 2 and min(t.percent for t in running) >= 25
+
+    wait_until(app, two_running, 30, "two tasks under way")
+    window.message_edit.setText("A message still being typed")
+    window.log_view.flush()
+    app.processEvents()
+
+
+def main(argv=None):
+    """Render the screenshot and return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m desktop_client.screenshot", description=__doc__)
+    parser.add_argument("--server", required=True, type=check_url, help="a running server's URL")
+    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="PNG file to write")
+    parser.add_argument("--size", default="980x640", help="window size, WIDTHxHEIGHT")
+    options = parser.parse_args(argv)
+    width, height = (int(n) for n in options.size.lower().split("x"))
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION_NAME)
+    app.setApplicationName(APPLICATION_NAME)
+    with tempfile.TemporaryDirectory() as settings_dir:
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
+        from .main_window import MainWindow
+
+        window = MainWindow(server_url=options.server)
+        window.resize(width, height)
+        window.show()
+        stage(app, window)
+        os.makedirs(os.path.dirname(os.path.abspath(options.output)), exist_ok=True)
+        if not window.grab().save(options.output):
+            print(f"could not write {options.output}", file=sys.stderr)
+            return 1
+        window.close()
+    print(f"wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

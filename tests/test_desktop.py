@@ -1,0 +1,253 @@
+"""The desktop client against the real stack: Redis, worker and server processes, real widgets offscreen."""
+import time
+import uuid
+
+import psutil
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeView
+
+from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
+from desktop_client.connection import Connection
+from desktop_client.main_window import MainWindow
+from desktop_client.task_list import Column
+from launcher.redis_server import free_port
+from shared import protocol
+from tests.conftest import ASYNC_MODES, start_server
+from tests.support.desktop import ServerSideEmitter, TickGapMeter
+
+HTML_PAYLOAD = "<img src=x onerror=alert(1)>"
+BURST = 10_000
+
+
+@pytest.fixture(autouse=True)
+def private_settings(qapp, tmp_path):
+    """Give each test its own empty QSettings, under the names the app sets in __main__."""
+    qapp.setOrganizationName(ORGANIZATION_NAME)
+    qapp.setApplicationName(APPLICATION_NAME)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Return a function that opens a main window on a server URL."""
+    def open_main_window(url, **connection_options):
+        connection = Connection(**connection_options) if connection_options else None
+        window = MainWindow(server_url=url, connection=connection)
+        qtbot.addWidget(window)
+        window.show()
+        return window
+    return open_main_window
+
+
+@pytest.fixture
+def window(server, open_window, qtbot):
+    """A main window connected to the shared test server."""
+    main_window = open_window(server.url)
+    qtbot.waitUntil(lambda: main_window.connection.is_connected, timeout=10_000)
+    return main_window
+
+
+class Ui:
+    """The window's widgets, found the way a UI test tool would: by object name."""
+
+    def __init__(self, window):
+        self.window = window
+        self.message = window.findChild(QLineEdit, "messageEdit")
+        self.send = window.findChild(QPushButton, "sendButton")
+        self.start = window.findChild(QPushButton, "startButton")
+        self.log = window.findChild(QPlainTextEdit, "logView")
+        self.status = window.findChild(QLabel, "connectionStatus")
+        self.tasks = window.findChild(QTreeView, "taskList")
+
+    def log_text(self):
+        return self.log.toPlainText()
+
+    def rows(self):
+        """Return the task list as shown: one dict of column texts per row."""
+        model = self.tasks.model()
+        return [{column.name.lower(): model.index(row, column).data() for column in Column}
+                for row in range(model.rowCount())]
+
+    def row(self, task_id):
+        return next((r for r in self.rows() if task_id.startswith(r["task"])), None)
+
+
+def type_and_enter(qtbot, ui, text):
+    ui.message.clear()
+    qtbot.keyClicks(ui.message, text)
+    qtbot.keyClick(ui.message, Qt.Key.Key_Return)
+
+
+def test_enter_sends_the_message_and_the_echo_shows_in_the_log(window, qtbot):
+    ui = Ui(window)
+    type_and_enter(qtbot, ui, "hello from the desktop")
+    qtbot.waitUntil(lambda: protocol.echo_text("hello from the desktop") in ui.log_text())
+    assert "Sent: hello from the desktop" in ui.log_text()
+    assert ui.message.text() == ""
+
+
+def test_start_shows_both_messages_and_the_bar_reaches_100(window, qtbot):
+    ui = Ui(window)
+    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(ui.rows()) and ui.rows()[-1]["state"] == "succeeded", timeout=20_000)
+    row = ui.rows()[-1]
+    assert row["progress"] == 100 and len(row["task"]) == 8
+    qtbot.waitUntil(lambda: protocol.BACKGROUND_COMPLETE in ui.log_text())
+    log = ui.log_text()
+    assert log.index(protocol.BACKGROUND_STARTING) < log.index(protocol.BACKGROUND_COMPLETE)
+    # No tray offscreen, so the notice goes to the status bar.
+    assert f"Task {row['task']} succeeded" in window.statusBar().currentMessage()
+
+
+def test_two_tasks_at_once_get_two_rows(window, qtbot):
+    ui = Ui(window)
+    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(ui.rows()) == 2 and all(r["state"] == "succeeded" for r in ui.rows()),
+                    timeout=20_000)
+    assert len({r["task"] for r in ui.rows()}) == 2
+    assert [r["progress"] for r in ui.rows()] == [100, 100]
+
+
+def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
+    ui = Ui(window)
+    type_and_enter(qtbot, ui, HTML_PAYLOAD)
+    qtbot.waitUntil(lambda: protocol.echo_text(HTML_PAYLOAD) in ui.log_text())
+    task_id = uuid.uuid4().hex
+    ServerSideEmitter(redis_server.url).emit(protocol.TASK_PROGRESS, protocol.progress_event(
+        task_id, "running", 50, HTML_PAYLOAD, 1, time.time()))
+    qtbot.waitUntil(lambda: ui.row(task_id) is not None)
+    assert ui.row(task_id)["message"] == HTML_PAYLOAD
+    model = ui.tasks.model()
+    tooltip = model.index(len(ui.rows()) - 1, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;img" in tooltip and "<img" not in tooltip
+    assert ui.status.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_invalid_events_from_the_server_are_logged_and_ignored(window, qtbot, redis_server):
+    ui = Ui(window)
+    emitter = ServerSideEmitter(redis_server.url)
+    emitter.emit("surprise", {"data": 1})
+    emitter.emit(protocol.TASK_PROGRESS, {"task_id": 5, "state": "exploded"})
+    emitter.emit(protocol.TASK_PROGRESS, "not even an object")
+    emitter.emit(protocol.MY_RESPONSE, {"data": ["a", "list"]})
+    qtbot.waitUntil(lambda: ui.log_text().count("Ignored") == 4)
+    assert "Ignored unknown event 'surprise'" in ui.log_text()
+    type_and_enter(qtbot, ui, "still working")
+    qtbot.waitUntil(lambda: protocol.echo_text("still working") in ui.log_text())
+
+
+def test_a_burst_of_10000_events_keeps_the_window_responsive(window, qtbot, redis_server):
+    ui = Ui(window)
+    connection = window.connection
+    received_before = connection.progress_events_received
+    task_id = uuid.uuid4().hex
+    rss_before = psutil.Process().memory_info().rss
+    started = time.perf_counter()
+    with TickGapMeter(interval_ms=5) as meter:
+        emitter = ServerSideEmitter(redis_server.url)
+        publisher = emitter.in_background(emitter.progress_burst, task_id, BURST)
+        qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("state") == "succeeded", timeout=60_000)
+        publisher.join(10)
+    elapsed = time.perf_counter() - started
+    rss_after = psutil.Process().memory_info().rss
+    print(f"\nburst of {BURST} events: {elapsed:.2f} s, {meter.ticks} ticks of a 5 ms timer, "
+          f"worst GUI-thread gap {meter.worst_gap * 1000:.1f} ms, "
+          f"RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB")
+    assert connection.progress_events_received - received_before == BURST
+    assert connection.stale_events_ignored == 0
+    assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
+                               "message": "burst done"}
+    window.log_view.flush()
+    assert ui.log.document().blockCount() <= ui.log.maximumBlockCount()
+    assert f"Task {task_id[:8]} succeeded 100%: burst done" in ui.log_text()
+    assert meter.ticks > 0
+
+
+def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
+    ui = Ui(window)
+    task_id = uuid.uuid4().hex
+    emitter = ServerSideEmitter(redis_server.url)
+    for seq, percent in ((2, 60), (1, 30), (2, 99), (3, 80)):
+        emitter.emit(protocol.TASK_PROGRESS, protocol.progress_event(
+            task_id, "running", percent, f"seq {seq}", seq, time.time()))
+    qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("message") == "seq 3")
+    assert ui.row(task_id)["progress"] == 80
+    assert window.connection.stale_events_ignored >= 2
+
+
+@pytest.mark.parametrize("async_mode", ASYNC_MODES)
+def test_connects_when_the_server_appears_and_again_after_a_crash(
+        open_window, qtbot, redis_server, worker, log_dir, async_mode):
+    port = free_port()
+    window = open_window(f"http://127.0.0.1:{port}", reconnection_delay=0.2, reconnection_delay_max=1.0)
+    ui = Ui(window)
+    assert_offline(qtbot, ui)
+    type_and_enter(qtbot, ui, "typed while offline")
+    assert ui.message.text() == "typed while offline"  # kept, not dropped
+
+    server = start_server(redis_server.url, log_dir, async_mode, name=f"desktop-{async_mode}", port=port)
+    try:
+        qtbot.waitUntil(lambda: ui.send.isEnabled(), timeout=15_000)
+        assert ui.status.text().startswith(f"Connected to http://127.0.0.1:{port}")
+        qtbot.keyClick(ui.message, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: protocol.echo_text("typed while offline") in ui.log_text())
+
+        server.kill()
+        assert_offline(qtbot, ui)
+        server = start_server(redis_server.url, log_dir, async_mode, name=f"desktop-{async_mode}",
+                              port=port)
+        qtbot.waitUntil(lambda: ui.send.isEnabled(), timeout=15_000)
+        type_and_enter(qtbot, ui, "after the restart")
+        qtbot.waitUntil(lambda: protocol.echo_text("after the restart") in ui.log_text())
+        started = time.perf_counter()
+        window.close()
+        print(f"\n{async_mode}: closing the window took {(time.perf_counter() - started) * 1000:.1f} ms")
+    finally:
+        server.stop()
+
+
+def assert_offline(qtbot, ui):
+    qtbot.waitUntil(lambda: "Reconnecting" in ui.status.text() and "attempt" in ui.status.text(),
+                    timeout=10_000)
+    for button in (ui.send, ui.start):
+        assert not button.isEnabled()
+        assert button.toolTip().startswith("Not connected to the server")
+
+
+def test_settings_keep_the_server_url_and_geometry_but_not_the_override(open_window, qtbot):
+    chosen = f"http://127.0.0.1:{free_port()}"
+    first = open_window(f"http://127.0.0.1:{free_port()}")
+    first.set_server_url(chosen)
+    first.resize(777, 555)
+    first.close()
+    second = open_window(None)
+    assert second.connection.url == chosen
+    assert (second.width(), second.height()) == (777, 555)
+    override = f"http://127.0.0.1:{free_port()}"
+    third = open_window(override)
+    assert third.connection.url == override
+    third.close()
+    assert QSettings().value("server/url") == chosen
+
+
+def test_shortcuts_clear_the_log_and_save_it(open_window, qtbot, tmp_path):
+    window = open_window(f"http://127.0.0.1:{free_port()}")
+    ui = Ui(window)
+    qtbot.waitUntil(lambda: "started" in ui.log_text())
+    path = tmp_path / "saved.log"
+    window.save_log(str(path))
+    assert "started" in path.read_text(encoding="utf-8")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(ui.message, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert ui.log_text() == ""
+    qtbot.keyClick(ui.message, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+
+
+def test_the_default_server_comes_from_the_environment(open_window, monkeypatch):
+    monkeypatch.setenv("SERVER_PORT", "5999")
+    window = open_window(None)
+    assert window.connection.url == "http://127.0.0.1:5999"
