@@ -82,6 +82,7 @@ class Connection(QObject):
     message_not_delivered = Signal(str, str)  # text sent, why the server did not confirm it
     task_started = Signal(str)  # the id in a `start task` ack
     task_progress = Signal(object)  # a payloads.TaskUpdate, never stale
+    task_list_received = Signal(object)  # a list of TaskUpdate: recent tasks' latest state, oldest first
     server_error = Signal(str, str)  # code, message of a `protocol error` or a refused request
     request_failed = Signal(str)  # a request the server never answered
     invalid_message = Signal(str)  # something from the server that was ignored, and why
@@ -276,7 +277,7 @@ class Connection(QObject):
                 if link.client.connected:
                     return  # connected by another path meanwhile
                 if link.errors_reported == errors_before:  # a failure connect_error did not report
-                    self._link_event.emit(link.generation, "error", str(exc) or "no answer")
+                    self._link_event.emit(link.generation, "error", _connect_error_text(str(exc)))
             if link.stop.wait(_jitter(delay)):
                 return
             delay = min(delay * 2, self._reconnection_delay_max)
@@ -300,6 +301,7 @@ class Connection(QObject):
         on(protocol.MY_RESPONSE, lambda payload=None, *_: self.message_received.emit(
             payloads.parse_response(payload)))
         on(protocol.TASK_PROGRESS, self._on_task_progress)
+        on(protocol.TASK_LIST, self._on_task_list)
         on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self.server_error.emit(
             *payloads.parse_error(payload)))
         client.on("*", lambda event, *args: self.invalid_message.emit(
@@ -328,11 +330,22 @@ class Connection(QObject):
     def _on_task_progress(self, payload=None, *_):
         self.progress_events_received += 1
         update = payloads.parse_progress(payload)
+        if self._is_news(update):
+            self.task_progress.emit(update)
+
+    def _on_task_list(self, payload=None, *_):
+        updates, unusable = payloads.parse_task_list(payload)
+        if unusable:
+            self.invalid_message.emit(f"Ignored {unusable} malformed entries of a task list")
+        self.task_list_received.emit([update for update in updates if self._is_news(update)])
+
+    def _is_news(self, update):
+        """Tell whether update is newer than what was seen of its task (a stale one is counted)."""
         if update.seq <= self._last_seq.get(update.task_id, -1):
             self.stale_events_ignored += 1
-            return
+            return False
         self._last_seq[update.task_id] = update.seq
-        self.task_progress.emit(update)
+        return True
 
 
 def _shut_down(client):
@@ -356,7 +369,22 @@ def _disconnect_text(reason):
     return reasons.get(reason, str(reason or "disconnected"))
 
 
+# What python-socketio reports (often a long requests exception), and what the user is told.
+_CONNECT_ERRORS = (("refused", "no server is answering at this address"),
+                   ("Name or service not known", "the host name is unknown"),
+                   ("nodename nor servname", "the host name is unknown"),
+                   ("getaddrinfo", "the host name is unknown"),
+                   ("timed out", "the server did not answer in time"),
+                   ("Network is unreachable", "the network is unreachable"),
+                   ("No route to host", "the server cannot be reached"),
+                   ("SSL", "a secure connection could not be set up"))
+
+
 def _connect_error_text(data):
     if isinstance(data, dict) and "message" in data:
         data = data["message"]
-    return payloads.clip(str(data or "the server could not be reached"), 200)
+    text = str(data or "the server could not be reached")
+    for clue, meaning in _CONNECT_ERRORS:
+        if clue.lower() in text.lower():
+            return meaning
+    return payloads.clip(text, 200)

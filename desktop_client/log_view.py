@@ -50,7 +50,7 @@ class LogView(QPlainTextEdit):
         if len(self._pending) == self._pending.maxlen:
             self._skipped += 1  # the deque drops the oldest: it would scroll out at once anyway
         stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
-        self._pending.append((kind, f"{stamp}  {kind.label:<9}{_CONTROL.sub('↵', text)}"))
+        self._pending.append((kind, f"{stamp}  {kind.label:<10}{_CONTROL.sub('↵', text)}"))
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 

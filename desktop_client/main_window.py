@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QGroupBox, QHBoxLayout
                                QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from shared import config
+from shared import config, protocol
 from shared.protocol import TaskState
 
 from . import APPLICATION_NAME
@@ -134,9 +134,11 @@ class MainWindow(QMainWindow):
         connection.task_started.connect(self._on_task_started)
         connection.task_progress.connect(self.tasks.apply)
         connection.task_progress.connect(self._log_task_progress)
+        connection.task_list_received.connect(self.tasks.apply_list)
+        connection.task_list_received.connect(self._log_task_list)
         connection.server_error.connect(self._log_server_error)
-        connection.request_failed.connect(lambda text: self.log_view.add_line(text, LineKind.ERROR))
-        connection.invalid_message.connect(lambda text: self.log_view.add_line(text, LineKind.ERROR))
+        connection.request_failed.connect(self._log_error)
+        connection.invalid_message.connect(self._log_error)
         self.tasks.task_finished.connect(self._on_task_finished)
 
     # Settings.
@@ -181,14 +183,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Not connected: the message stays in the box until it can be "
                                          "sent.", 5000)
             return
-        self.log_view.add_line(f"Sent: {text}", LineKind.SENT)
+        self.log_view.add_line(text, LineKind.SENT)
         self.message_edit.clear()
 
     @Slot()
     def start_task(self):
         """Ask the server for one more background task."""
         if self.connection.start_task():
-            self.log_view.add_line("Asked the server to start a background task", LineKind.SENT)
+            self.log_view.add_line("Start a background task", LineKind.SENT)
         else:
             self.statusBar().showMessage("Not connected: no task was started.", 5000)
 
@@ -258,10 +260,13 @@ class MainWindow(QMainWindow):
         kind = LineKind.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) \
             else LineKind.ERROR
         self.log_view.add_line(text, kind)
+        if online and self.connection.send_message(protocol.CONNECTED_GREETING):
+            # As the page (and the original app) does on every connect.
+            self.log_view.add_line(protocol.CONNECTED_GREETING, LineKind.SENT)
 
     @Slot(str)
     def _log_message_received(self, text):
-        self.log_view.add_line(f"Received: {text}", LineKind.RECEIVED)
+        self.log_view.add_line(text, LineKind.RECEIVED)
 
     @Slot(str, str)
     def _restore_message(self, text, reason):
@@ -280,9 +285,18 @@ class MainWindow(QMainWindow):
         self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
                                f"{update.message}", kind)
 
+    @Slot(object)
+    def _log_task_list(self, updates):
+        if updates:
+            self.log_view.add_line(f"The server listed {len(updates)} recent tasks", LineKind.RECEIVED)
+
     @Slot(str, str)
     def _log_server_error(self, code, message):
         self.log_view.add_line(f"Server error ({code}): {message}", LineKind.ERROR)
+
+    @Slot(str)
+    def _log_error(self, text):
+        self.log_view.add_line(text, LineKind.ERROR)
 
     @Slot(str, str, str)
     def _on_task_finished(self, task_id, state, message):

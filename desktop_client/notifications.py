@@ -33,12 +33,13 @@ class TaskNotifier:
     def task_finished(self, task_id, state, message):
         """Announce that task_id ended in state."""
         title = f"Task {_UNSAFE_IN_TITLE.sub('?', short_id(task_id))} {state}"
+        detail = "" if message == state else message[:200]  # "succeeded: succeeded" says nothing
         if self.uses_tray:
             icon = (QSystemTrayIcon.MessageIcon.Information if state == TaskState.SUCCEEDED
                     else QSystemTrayIcon.MessageIcon.Warning)
-            self._tray.showMessage(title, _MARKUP.sub("", message)[:200], icon, NOTICE_MS)
+            self._tray.showMessage(title, _MARKUP.sub("", detail), icon, NOTICE_MS)
         else:
-            self._window.statusBar().showMessage(f"{title}: {message[:200]}", NOTICE_MS)
+            self._window.statusBar().showMessage(f"{title}: {detail}" if detail else title, NOTICE_MS)
 
     def close(self):
         """Take the icon out of the tray."""

@@ -6,6 +6,7 @@ never crash the window, so every payload is checked here before a widget sees it
 import math
 from dataclasses import dataclass
 
+from shared import protocol
 from shared.protocol import TaskState
 
 MAX_TEXT_CHARS = 4000  # longer server text is cut, so one line cannot swamp the log
@@ -21,6 +22,7 @@ class TaskUpdate:
     message: str
     seq: int
     ts: float
+    cursor: str | None = None  # where the event sits in the server's stream, when it says
 
     @property
     def short_id(self):
@@ -46,9 +48,26 @@ def parse_progress(payload):
     seq = fields.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int):
         raise ValueError("'seq' must be a whole number")
+    cursor = fields.get("cursor")
+    if cursor is not None and not (isinstance(cursor, str) and protocol.CURSOR.match(cursor)):
+        raise ValueError("'cursor' is not a cursor")
     return TaskUpdate(task_id=task_id, state=state, percent=_percent(fields.get("percent")),
                       message=clip(_text(fields.get("message", ""))), seq=seq,
-                      ts=_number(fields.get("ts", 0.0), "ts"))
+                      ts=_number(fields.get("ts", 0.0), "ts"), cursor=cursor)
+
+
+def parse_task_list(payload):
+    """Return (updates, how many entries were unusable) from a `task list` payload, oldest first."""
+    tasks = _object(payload, "task list").get("tasks")
+    if not isinstance(tasks, list):
+        raise ValueError("'tasks' must be a list")
+    updates, unusable = [], 0
+    for entry in reversed(tasks):  # the server lists the newest first
+        try:
+            updates.append(parse_progress(entry))
+        except ValueError:
+            unusable += 1
+    return updates, unusable
 
 
 def parse_response(payload):

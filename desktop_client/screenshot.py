@@ -12,6 +12,7 @@ import time
 from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
+from shared import protocol
 from shared.protocol import TaskState
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME
@@ -31,10 +32,8 @@ def wait_until(app, condition, timeout, what):
 
 
 def stage(app, window):
-    """Bring the window to a telling moment: a message echoed, one task done, two running."""
+    """Bring the window to a telling moment: one task done, two under way, a message echoed."""
     wait_until(app, lambda: window.connection.is_connected, 20, "the connection")
-    window.message_edit.setText("Hello from the desktop client")
-    window.send_message()
     finished = {}
     window.tasks.task_finished.connect(lambda task_id, *_: finished.setdefault(task_id, True))
     window.connection.start_task(seconds=1)
@@ -44,9 +43,13 @@ def stage(app, window):
 
     def two_running():
         running = [t for t in window.tasks.tasks() if t.state is TaskState.RUNNING]
-        return len(running) == 2 and min(t.percent for t in running) >= 25
+        return len(running) == 2 and min(t.percent for t in running) >= 20
 
     wait_until(app, two_running, 30, "two tasks under way")
+    window.message_edit.setText("Hello from the desktop client")
+    window.send_message()
+    echo = protocol.echo_text("Hello from the desktop client")
+    wait_until(app, lambda: echo in window.log_view.text(), 10, "the echo")
     window.message_edit.setText("A message still being typed")
     window.log_view.flush()
     app.processEvents()

@@ -19,7 +19,8 @@ from .payloads import short_id
 
 FLUSH_INTERVAL_MS = 16  # about one frame
 WAITING_STATE = "starting"  # shown for a task whose first progress event has not arrived yet
-STATE_COLOURS = {TaskState.SUCCEEDED: "#047857", TaskState.FAILED: "#b91c1c"}
+STATE_COLOURS = {TaskState.SUCCEEDED: "#047857", TaskState.FAILED: "#b91c1c",
+                 TaskState.CANCELLED: "#b45309"}
 
 
 class Column(IntEnum):
@@ -60,18 +61,24 @@ class TaskListModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows = []
         self._row_of = {}  # task id -> row number
-        self._pending = {}  # task id -> newest TaskUpdate not yet shown
+        self._pending = {}  # task id -> (newest TaskUpdate not yet shown, whether it arrived live)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
 
     @Slot(object)
-    def apply(self, update):
+    def apply(self, update, live=True):
         """Take a TaskUpdate; the row changes on the next flush."""
         queued = self._pending.get(update.task_id)
-        if queued is None or update.seq > queued.seq:
-            self._pending[update.task_id] = update
+        if queued is None or update.seq > queued[0].seq:
+            self._pending[update.task_id] = (update, live)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
+
+    @Slot(object)
+    def apply_list(self, updates):
+        """Take the server's list of recent tasks; tasks that ended before they were listed stay quiet."""
+        for update in updates:
+            self.apply(update, live=False)
 
     @Slot(str)
     def add_task(self, task_id):
@@ -84,15 +91,16 @@ class TaskListModel(QAbstractTableModel):
         pending, self._pending = self._pending, {}
         self._insert([TaskRow(task_id) for task_id in pending if task_id not in self._row_of])
         changed = []
-        for task_id, update in pending.items():
+        for task_id, (update, live) in pending.items():
             row = self._rows[self._row_of[task_id]]
             if update.seq <= row.seq:
                 continue
-            was_final = row.state is not None and row.state.is_final
+            was_watched = row.seq >= 0 and not row.state.is_final
             row.state, row.percent, row.message, row.seq = (update.state, update.percent,
                                                             update.message, update.seq)
             changed.append(self._row_of[task_id])
-            if update.state.is_final and not was_final:
+            # Announce an end the user was waiting for, not every old task the server lists.
+            if update.state.is_final and (live or was_watched):
                 self.task_finished.emit(task_id, str(update.state), update.message)
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0),

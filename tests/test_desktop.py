@@ -14,7 +14,7 @@ from desktop_client.task_list import Column
 from launcher.redis_server import free_port
 from shared import protocol
 from tests.conftest import ASYNC_MODES, start_server
-from tests.support.desktop import ServerSideEmitter, TickGapMeter
+from tests.support.desktop import ServerSideEmitter, TickGapMeter, progress_event
 
 HTML_PAYLOAD = "<img src=x onerror=alert(1)>"
 BURST = 10_000
@@ -70,7 +70,22 @@ class Ui:
                 for row in range(model.rowCount())]
 
     def row(self, task_id):
+        """Return the row of task_id as shown, or None."""
         return next((r for r in self.rows() if task_id.startswith(r["task"])), None)
+
+    def index(self, task_id, column):
+        model = self.tasks.model()
+        row = next(n for n, r in enumerate(self.rows()) if task_id.startswith(r["task"]))
+        return model.index(row, column)
+
+    def click_start(self, qtbot):
+        """Press Start; return the id of the task the server started."""
+        with qtbot.waitSignal(self.window.connection.task_started, timeout=10_000) as started:
+            qtbot.mouseClick(self.start, Qt.MouseButton.LeftButton)
+        return started.args[0]
+
+    def state_of(self, task_id):
+        return (self.row(task_id) or {}).get("state")
 
 
 def type_and_enter(qtbot, ui, text):
@@ -83,31 +98,31 @@ def test_enter_sends_the_message_and_the_echo_shows_in_the_log(window, qtbot):
     ui = Ui(window)
     type_and_enter(qtbot, ui, "hello from the desktop")
     qtbot.waitUntil(lambda: protocol.echo_text("hello from the desktop") in ui.log_text())
-    assert "Sent: hello from the desktop" in ui.log_text()
+    assert "sent      hello from the desktop" in ui.log_text()
     assert ui.message.text() == ""
 
 
 def test_start_shows_both_messages_and_the_bar_reaches_100(window, qtbot):
     ui = Ui(window)
-    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(ui.rows()) and ui.rows()[-1]["state"] == "succeeded", timeout=20_000)
-    row = ui.rows()[-1]
-    assert row["progress"] == 100 and len(row["task"]) == 8
+    task_id = ui.click_start(qtbot)
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=20_000)
+    assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
+                               "message": "succeeded"}
     qtbot.waitUntil(lambda: protocol.BACKGROUND_COMPLETE in ui.log_text())
     log = ui.log_text()
     assert log.index(protocol.BACKGROUND_STARTING) < log.index(protocol.BACKGROUND_COMPLETE)
     # No tray offscreen, so the notice goes to the status bar.
-    assert f"Task {row['task']} succeeded" in window.statusBar().currentMessage()
+    assert f"Task {task_id[:8]} succeeded" in window.statusBar().currentMessage()
 
 
 def test_two_tasks_at_once_get_two_rows(window, qtbot):
     ui = Ui(window)
-    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(ui.start, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(ui.rows()) == 2 and all(r["state"] == "succeeded" for r in ui.rows()),
-                    timeout=20_000)
-    assert len({r["task"] for r in ui.rows()}) == 2
-    assert [r["progress"] for r in ui.rows()] == [100, 100]
+    task_ids = [ui.click_start(qtbot), ui.click_start(qtbot)]
+    qtbot.waitUntil(lambda: all(ui.state_of(t) == "succeeded" for t in task_ids), timeout=20_000)
+    shown = [r["task"] for r in ui.rows()]
+    assert task_ids[0] != task_ids[1]
+    assert [shown.count(t[:8]) for t in task_ids] == [1, 1]
+    assert [ui.row(t)["progress"] for t in task_ids] == [100, 100]
 
 
 def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
@@ -115,12 +130,11 @@ def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
     type_and_enter(qtbot, ui, HTML_PAYLOAD)
     qtbot.waitUntil(lambda: protocol.echo_text(HTML_PAYLOAD) in ui.log_text())
     task_id = uuid.uuid4().hex
-    ServerSideEmitter(redis_server.url).emit(protocol.TASK_PROGRESS, protocol.progress_event(
-        task_id, "running", 50, HTML_PAYLOAD, 1, time.time()))
+    ServerSideEmitter(redis_server.url).emit(protocol.TASK_PROGRESS, progress_event(
+        task_id, "running", 50, HTML_PAYLOAD, 1))
     qtbot.waitUntil(lambda: ui.row(task_id) is not None)
     assert ui.row(task_id)["message"] == HTML_PAYLOAD
-    model = ui.tasks.model()
-    tooltip = model.index(len(ui.rows()) - 1, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
+    tooltip = ui.index(task_id, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
     assert "&lt;img" in tooltip and "<img" not in tooltip
     assert ui.status.textFormat() == Qt.TextFormat.PlainText
 
@@ -148,7 +162,7 @@ def test_a_burst_of_10000_events_keeps_the_window_responsive(window, qtbot, redi
     with TickGapMeter(interval_ms=5) as meter:
         emitter = ServerSideEmitter(redis_server.url)
         publisher = emitter.in_background(emitter.progress_burst, task_id, BURST)
-        qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("state") == "succeeded", timeout=60_000)
+        qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=60_000)
         publisher.join(10)
     elapsed = time.perf_counter() - started
     rss_after = psutil.Process().memory_info().rss
@@ -170,8 +184,7 @@ def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
     task_id = uuid.uuid4().hex
     emitter = ServerSideEmitter(redis_server.url)
     for seq, percent in ((2, 60), (1, 30), (2, 99), (3, 80)):
-        emitter.emit(protocol.TASK_PROGRESS, protocol.progress_event(
-            task_id, "running", percent, f"seq {seq}", seq, time.time()))
+        emitter.emit(protocol.TASK_PROGRESS, progress_event(task_id, "running", percent, f"seq {seq}", seq))
     qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("message") == "seq 3")
     assert ui.row(task_id)["progress"] == 80
     assert window.connection.stale_events_ignored >= 2
@@ -214,6 +227,17 @@ def assert_offline(qtbot, ui):
     for button in (ui.send, ui.start):
         assert not button.isEnabled()
         assert button.toolTip().startswith("Not connected to the server")
+
+
+def test_changing_the_server_url_connects_to_the_new_server(server, open_window, qtbot):
+    window = open_window(f"http://127.0.0.1:{free_port()}", reconnection_delay=0.2)
+    ui = Ui(window)
+    assert_offline(qtbot, ui)
+    window.set_server_url(server.url)
+    qtbot.waitUntil(lambda: ui.send.isEnabled(), timeout=10_000)
+    assert ui.status.text() == f"Connected to {server.url}"
+    type_and_enter(qtbot, ui, "new server")
+    qtbot.waitUntil(lambda: protocol.echo_text("new server") in ui.log_text())
 
 
 def test_settings_keep_the_server_url_and_geometry_but_not_the_override(open_window, qtbot):

@@ -9,6 +9,12 @@ from shared import config, protocol
 from shared.protocol import TaskState
 
 
+def progress_event(task_id, state, percent, message, seq):
+    """Return a `task progress` payload shaped like the server's."""
+    return {"task_id": task_id, "state": str(TaskState(state)), "percent": percent,
+            "message": message, "seq": seq, "ts": time.time()}
+
+
 class ServerSideEmitter:
     """Publish events through Redis as the worker does, so the real server fans them out."""
 
@@ -24,9 +30,10 @@ class ServerSideEmitter:
         """Broadcast count `task progress` events for task_id, seq 1..count, the last succeeded."""
         for seq in range(1, count + 1):
             final = seq == count
-            self.emit(protocol.TASK_PROGRESS, protocol.progress_event(
-                task_id, TaskState.SUCCEEDED if final else TaskState.RUNNING, 100 if final else 100 * seq // count,
-                "burst done" if final else f"burst {seq} of {count}", seq, time.time()))
+            self.emit(protocol.TASK_PROGRESS, progress_event(
+                task_id, TaskState.SUCCEEDED if final else TaskState.RUNNING,
+                100 if final else 100 * seq // count,
+                "burst done" if final else f"burst {seq} of {count}", seq))
 
     def in_background(self, method, *args):
         """Run one of the methods above on a thread, so the GUI thread stays free; return the thread."""
