@@ -7,20 +7,49 @@ from shared import protocol
 
 
 class RecordingClient:
-    """A socket.io client on the /test namespace that keeps every event it receives, in order."""
+    """A socket.io client on the /test namespace that keeps every event it receives, in order.
 
-    def __init__(self, server_url, **client_kwargs):
+    Like the real clients it remembers the last cursor it saw and sends it whenever it
+    (re)connects, so the server replays what it missed.
+    """
+
+    def __init__(self, server_url, cursor=None, **client_kwargs):
         client_kwargs.setdefault("reconnection", False)
-        self.sio = socketio.Client(**client_kwargs)
+        self.server_url = server_url
+        self.cursor = cursor
         self.events = []
+        self._client_kwargs = client_kwargs
         self._changed = threading.Condition()
-        self.sio.on("*", self._record, namespace=protocol.NAMESPACE)
-        self.sio.connect(server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10)
+        self._generation = 0
+        self.sio = None
+        self.reconnect()
 
-    def _record(self, event, data=None):
+    def reconnect(self):
+        """Connect again (after drop()), resuming from the last cursor seen."""
+        self._generation += 1
+        generation = self._generation
+        self.sio = socketio.Client(**self._client_kwargs)
+        self.sio.on("*", lambda event, data=None: self._record(generation, event, data),
+                    namespace=protocol.NAMESPACE)
+        self.sio.connect(self.server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10,
+                         auth=lambda: {"cursor": self.cursor})
+
+    def _record(self, generation, event, data):
         with self._changed:
+            if generation != self._generation:
+                return  # a dropped connection's last words: the new one resumes after our cursor
             self.events.append((event, data))
+            if event == protocol.TASK_PROGRESS and isinstance(data, dict):
+                self.cursor = data.get("cursor", self.cursor)
+            elif event == protocol.TASK_LIST and isinstance(data, dict):
+                self.cursor = data.get("cursor", self.cursor)
             self._changed.notify_all()
+
+    def drop(self):
+        """Lose the connection, keeping what was received; reconnect() resumes."""
+        with self._changed:
+            self._generation += 1
+        self.close()
 
     def emit(self, event, *args):
         """Send event with args (a tuple is sent as several arguments)."""
@@ -68,4 +97,4 @@ class RecordingClient:
         is never answered and websocket-client waits 3 s for it (python-engineio #457 family);
         the server has already seen the disconnect, so the wait is spent off the test's clock.
         """
-        threading.Thread(target=self.sio.disconnect, daemon=True).start()
+        threading.Thread(target=self.sio.shutdown, daemon=True).start()
