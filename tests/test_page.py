@@ -3,6 +3,7 @@ import os
 import shutil
 
 import pytest
+import requests
 
 from shared import protocol
 
@@ -62,9 +63,14 @@ def test_page_connects_and_echoes(page):
 
 def test_page_runs_a_task_to_100_percent_with_both_original_messages(page):
     page.wait_for_selector("#connection[data-state=connected]")
+    page.wait_for_selector("#tasks[data-synced]", state="attached")  # recent tasks listed
+    before = page.locator("#tasks li").count()
     page.click("#start")
-    page.wait_for_selector("#tasks li[data-state=succeeded]", timeout=20000)
-    bar = page.locator("#tasks li progress").first
+    page.wait_for_function("n => document.querySelectorAll('#tasks li').length > n", arg=before)
+    task_id = page.locator("#tasks li").first.get_attribute("data-task-id")
+    row = f"#tasks li[data-task-id='{task_id}']"
+    page.wait_for_selector(row + "[data-state=succeeded]", timeout=20000)
+    bar = page.locator(row + " progress")
     assert bar.get_attribute("aria-label").startswith("Task ")
     assert bar.evaluate("b => b.value") == 100
     wait_log(page, protocol.BACKGROUND_COMPLETE)
@@ -96,3 +102,31 @@ def test_page_has_accessible_log_and_labelled_controls(page):
     assert page.get_attribute("#log", "role") == "log"
     assert page.locator("label[for=message]").count() == 1
     assert page.get_attribute("#connection", "role") == "status"
+
+
+def test_cancel_from_the_page_reaches_every_client(page, server, connect):
+    watcher = connect()
+    page.wait_for_selector("#connection[data-state=connected]")
+    task_id = requests.post(server.url + "/tasks", json={"seconds": 30}, timeout=5).json()["task_id"]
+    row = page.locator(f"#tasks li[data-task-id='{task_id}']")
+    page.wait_for_selector(f"#tasks li[data-task-id='{task_id}'][data-state=running]")
+    row.locator("button.cancel").click()
+    page.wait_for_selector(f"#tasks li[data-task-id='{task_id}'][data-state=cancelled]", timeout=5000)
+    assert watcher.wait_task_final(task_id)[-1]["state"] == "cancelled"
+    assert row.locator("button.cancel").is_hidden()
+
+
+def test_a_page_opened_after_a_task_finished_lists_it_and_loads_its_history(browser, server, connect):
+    starter = connect()
+    task_id = requests.post(server.url + "/tasks", json={"seconds": 0.5}, timeout=5).json()["task_id"]
+    history = starter.wait_task_final(task_id)
+    context = browser.new_context()
+    try:
+        late = context.new_page()
+        late.goto(server.url + "/")
+        row = f"#tasks li[data-task-id='{task_id}'][data-state=succeeded]"
+        late.wait_for_selector(row)
+        late.locator(row).get_by_role("button", name=f"Show every event of task {task_id[:8]}").click()
+        wait_log(late, f"History of task {task_id[:8]} ({len(history)} events)")
+    finally:
+        context.close()

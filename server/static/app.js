@@ -8,7 +8,8 @@
   const MAX_LOG_LINES = 500;
   const $ = (id) => document.getElementById(id);
   const logEl = $("log"), messageEl = $("message"), sendEl = $("send"), startEl = $("start");
-  const tasks = new Map(); // task_id -> {row, bar, state, message, seq}
+  const tasks = new Map(); // task_id -> {row, bar, state, message, cancel, seq}
+  let lastCursor = null; // sent on every (re)connect: the server replays what came after it
 
   function log(text, kind) {
     const line = document.createElement("li");
@@ -51,16 +52,51 @@
     state.className = "task-state";
     const message = document.createElement("span");
     message.className = "task-message";
-    row.append(id, bar, state, message);
+    const actions = document.createElement("span");
+    actions.className = "task-actions";
+    const cancel = button("Cancel", "Cancel task " + taskId.slice(0, 8), () => cancelTask(taskId));
+    cancel.className = "cancel";
+    const history = button("History", "Show every event of task " + taskId.slice(0, 8),
+                           () => showHistory(taskId));
+    history.className = "link";
+    actions.append(cancel, history);
+    row.append(id, bar, state, actions, message);
     row.dataset.taskId = taskId;
     $("tasks").prepend(row);
     $("no-tasks").hidden = true;
-    task = { row, bar, state, message, seq: -1 };
+    task = { row, bar, state, message, cancel, seq: -1 };
     tasks.set(taskId, task);
     return task;
   }
 
-  function showProgress(event) {
+  function button(text, label, onClick) {
+    const el = document.createElement("button");
+    el.type = "button";
+    el.textContent = text;
+    el.setAttribute("aria-label", label);
+    el.addEventListener("click", onClick);
+    return el;
+  }
+
+  function cancelTask(taskId) {
+    socket.timeout(10000).emit(E.cancelTask, { task_id: taskId }, (timeoutError, reply) => {
+      if (timeoutError) log("The server did not answer the cancel request", "error");
+      else if (reply && reply.ok) log("Cancel requested for task " + taskId.slice(0, 8));
+    });
+  }
+
+  function showHistory(taskId) {
+    socket.timeout(10000).emit(E.taskHistory, { task_id: taskId }, (timeoutError, reply) => {
+      if (timeoutError || !reply || !Array.isArray(reply.events)) return;
+      log("History of task " + taskId.slice(0, 8) + " (" + reply.events.length + " events):");
+      for (const e of reply.events) {
+        log("  #" + e.seq + " " + e.state + " " + e.percent + "% " + String(e.message ?? ""));
+        showProgress(e, { quiet: true });
+      }
+    });
+  }
+
+  function showProgress(event, { quiet = false } = {}) {
     if (!event || typeof event.task_id !== "string") return;
     const task = taskRow(event.task_id);
     if (typeof event.seq === "number" && event.seq <= task.seq) return; // stale or repeated
@@ -69,10 +105,20 @@
     task.state.textContent = String(event.state) + " " + task.bar.value + "%";
     task.message.textContent = String(event.message ?? "");
     task.row.dataset.state = String(event.state);
-    if (P.finalStates.includes(event.state)) {
+    const final = P.finalStates.includes(event.state);
+    task.cancel.hidden = final;
+    if (final && !quiet) {
       log("Task " + event.task_id.slice(0, 8) + " " + event.state + ": " + String(event.message ?? ""),
           event.state === "succeeded" ? "" : "error");
     }
+  }
+
+  function showTaskList(list) {
+    if (!list || !Array.isArray(list.tasks)) return;
+    // Newest first from the server; rows are prepended, so add the oldest first.
+    for (const event of [...list.tasks].reverse()) showProgress(event, { quiet: true });
+    if (list.reset) log("Some events were too old to replay: showing the latest state of recent tasks", "error");
+    else if (list.tasks.length) log("Loaded " + list.tasks.length + " recent tasks");
   }
 
   if (typeof io !== "function") {
@@ -80,7 +126,7 @@
     return;
   }
 
-  const socket = io(P.namespace);
+  const socket = io(P.namespace, { auth: (cb) => cb({ cursor: lastCursor }) });
   socket.on("connect", () => {
     setConnection("connected", "connected");
     socket.emit(E.myEvent, { data: P.connectedGreeting });
@@ -98,7 +144,15 @@
   window.addEventListener("offline", () => setConnection("offline", "offline (no network)"));
 
   socket.on(E.myResponse, (msg) => log("Received: " + String(msg && msg.data)));
-  socket.on(E.taskProgress, showProgress);
+  socket.on(E.taskProgress, (event) => {
+    if (event && typeof event.cursor === "string") lastCursor = event.cursor;
+    showProgress(event);
+  });
+  socket.on(E.taskList, (list) => {
+    if (list && typeof list.cursor === "string") lastCursor = list.cursor;
+    showTaskList(list);
+    $("tasks").dataset.synced = "true";
+  });
   socket.on(E.protocolError, (err) => log("Server error: " + String(err && err.message), "error"));
 
   $("message-form").addEventListener("submit", (ev) => {
