@@ -1,4 +1,6 @@
 """The original protocol and the task API, end to end: real Redis, worker, server and clients."""
+import time
+
 import requests
 
 from shared import protocol
@@ -85,3 +87,21 @@ def test_page_is_served_with_the_socketio_client(server):
     assert protocol.NAMESPACE in page.text and protocol.ROUTE_SOCKETIO_CLIENT in page.text
     library = requests.get(server.url + protocol.ROUTE_SOCKETIO_CLIENT, timeout=5)
     assert library.status_code == 200 and "io" in library.text[:2000]
+
+
+def test_a_slow_request_blocks_no_one_else(server, client):
+    """The article's first bump: a blocking call froze the whole server. Here it cannot."""
+    import threading
+    finished = threading.Event()
+
+    def slow_health_check():  # pings every worker and waits out the ping's timeout
+        requests.get(server.url + "/healthz", timeout=10)
+        finished.set()
+
+    checker = threading.Thread(target=slow_health_check)
+    checker.start()
+    time.sleep(0.2)  # not a wait for a condition: it lets the slow request reach the server first
+    client.emit(protocol.MY_EVENT, {"data": "are you there?"})
+    client.wait_for(lambda _: client.responses(), what="echo during a slow request")
+    assert not finished.is_set(), "the echo waited for the slow request"
+    checker.join()
