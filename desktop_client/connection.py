@@ -7,8 +7,8 @@ thread of its own, emitting only queues a packet, and closing hands the (sometim
 disconnect to a throwaway thread.
 
 Adding a request (say ``cancel task``) is one method calling ``_request()`` with what to do on
-the reply and on a lost connection. Sending a resume cursor on each (re)connect fits in
-``_connect_auth()``, which python-socketio calls before every attempt, fed from ``_last_seq``.
+the reply and on a lost connection. Resuming from the last cursor seen fits in ``_connect_auth()``,
+which python-socketio calls before every attempt: each TaskUpdate already carries its ``cursor``.
 """
 import itertools
 import logging
@@ -304,8 +304,8 @@ class Connection(QObject):
         on(protocol.TASK_LIST, self._on_task_list)
         on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self.server_error.emit(
             *payloads.parse_error(payload)))
-        client.on("*", lambda event, *args: self.invalid_message.emit(
-            f"Ignored unknown event {payloads.clip(str(event), 80)!r} from the server"), namespace=ns)
+        on("*", lambda event, *_: self.invalid_message.emit(
+            f"Ignored unknown event {payloads.clip(str(event), 80)!r} from the server"))
 
     def _guarded(self, link, event, handler, args):
         if link.generation != self._generation:

@@ -1,4 +1,5 @@
 """Helpers for the desktop client's tests: server-side event injection and a GUI-thread stall meter."""
+import gc
 import threading
 import time
 
@@ -43,15 +44,31 @@ class ServerSideEmitter:
 
 
 class TickGapMeter:
-    """Measure how late a fast QTimer fires: the GUI thread's worst stall while it runs."""
+    """Measure how late a fast QTimer fires (the GUI thread's worst stall), and the GC's pauses."""
 
     def __init__(self, interval_ms=5):
         self.interval_ms = interval_ms
         self.ticks = 0
         self.worst_gap = 0.0
+        self.gc_pauses = []  # (generation, seconds) of each collection while measuring
         self._last = None
+        self._gc_started = None
         self._timer = QTimer(interval=interval_ms)
         self._timer.timeout.connect(self._tick)
+
+    def _on_gc(self, phase, info):
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._gc_started is not None:
+            self.gc_pauses.append((info["generation"], time.perf_counter() - self._gc_started))
+
+    def summary(self):
+        """Return the figures as one printable line."""
+        full = [seconds for generation, seconds in self.gc_pauses if generation == 2]
+        return (f"{self.ticks} ticks of a {self.interval_ms} ms timer, worst GUI-thread gap "
+                f"{self.worst_gap * 1000:.1f} ms; {len(self.gc_pauses)} GC runs, {len(full)} full, "
+                f"longest {max((s for _, s in self.gc_pauses), default=0) * 1000:.1f} ms; "
+                f"{len(gc.get_objects())} objects tracked")
 
     def _tick(self):
         now = time.perf_counter()
@@ -61,8 +78,10 @@ class TickGapMeter:
         self.ticks += 1
 
     def __enter__(self):
+        gc.callbacks.append(self._on_gc)
         self._timer.start()
         return self
 
     def __exit__(self, *exc):
         self._timer.stop()
+        gc.callbacks.remove(self._on_gc)
