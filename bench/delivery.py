@@ -1,0 +1,60 @@
+"""A system's load pair: a sender process and a receiving process that run on one shared schedule."""
+from bench.children import go_time, node_child, python_child
+from bench.stack import FLOOR, OURS
+
+STARTUP_TIMEOUT = 60
+
+
+def receiver_for(system, clients=1):
+    """Return the receiving process for system: socket.io clients in Node, or the floor's SUBSCRIBE."""
+    if system.kind == FLOOR:
+        return python_child("floor-subscriber", "bench.load.floor_subscriber", "--redis-url", system.redis_url)
+    # Our server sends a new client the task list just before adding it to the live room.
+    ready_event = "task list" if system.kind == OURS else ""
+    return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
+                      "--event", "task progress", "--ready-event", ready_event)
+
+
+def sender_for(system, tasks=1):
+    """Return the sending process for system (records, emits or publishes, by its kind)."""
+    return python_child(f"send-{system.name}", "bench.load.senders", system.kind, "--redis-url",
+                        system.redis_url, "--tasks", tasks)
+
+
+class Delivery:
+    """Start a sender and a receiver for a system, run scheduled runs through them, stop both."""
+
+    def __init__(self, system, clients=1):
+        self.system = system
+        self.receiver = receiver_for(system, clients)
+        self.sender = sender_for(system)
+
+    def __enter__(self):
+        try:
+            for child in (self.receiver, self.sender):
+                child.start()
+            for child in (self.receiver, self.sender):
+                child.wait_line("ready", STARTUP_TIMEOUT)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def run(self, rate, seconds):
+        """Send rate events/s for seconds; return the receiver's result with the sender's figures."""
+        count = max(1, int(rate * seconds))
+        line = f"go {go_time()} {count} {rate}"
+        self.receiver.send(line)
+        self.sender.send(line)
+        sent = self.sender.result(seconds + STARTUP_TIMEOUT)
+        result = self.receiver.result(seconds + STARTUP_TIMEOUT)
+        result.update(rate=rate, sender_behind_ms=sent["behind_ms"], sender_cpu=sent["cpu_fraction"])
+        return result
+
+    def close(self):
+        """Stop both processes."""
+        self.sender.stop()
+        self.receiver.stop()
+
+    def __exit__(self, *exc):
+        self.close()

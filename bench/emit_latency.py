@@ -1,0 +1,70 @@
+"""Figure 1 and the plot: emit -> client latency to one client, open loop, against event rate.
+
+Ours records through TaskProgress.record from a separate process (as the worker does); the baseline
+emits through a write-only SocketIO(message_queue=...) from a separate process; the floor is a bare
+PUBLISH -> SUBSCRIBE. Latency runs from each event's intended send time to its arrival.
+"""
+import contextlib
+
+from bench.delivery import Delivery
+from bench.figures import Row, at_most
+from bench.stack import ASYNC_MODES, BASELINE, FLOOR, OURS
+from bench.stats import median, ratio
+
+SYSTEMS = [(OURS, mode) for mode in ASYNC_MODES] + [(BASELINE, mode) for mode in ASYNC_MODES] + [(FLOOR, None)]
+P99_TARGET_MS = 5.0
+P50_TARGET_RATIO = 3.0
+
+
+def sweep(lab, plan, log=print):
+    """Return {system name: {rate: [result per repeat]}}, interleaving systems in every repeat."""
+    rates = sorted(set(plan.sweep_rates) | {plan.target_rate})
+    results = {}
+    with contextlib.ExitStack() as stack:
+        deliveries = [stack.enter_context(Delivery(lab.system(kind, mode))) for kind, mode in SYSTEMS]
+        for repeat in range(plan.repeats):
+            for rate in rates:
+                for delivery in deliveries:
+                    result = delivery.run(rate, plan.point_seconds)
+                    results.setdefault(delivery.system.name, {}).setdefault(rate, []).append(result)
+                    log(f"  emit latency {delivery.system.name:<18} {rate:>6.0f}/s  p50 {result['p50']:.2f} ms"
+                        f"  p99 {result['p99']:.2f} ms  lost {result['lost']}  (run {repeat + 1})")
+    return results
+
+
+def medians(results):
+    """Return {system: {rate: {p50, p99, lost}}}: each the median over the repeats."""
+    return {name: {rate: {key: median([run[key] for run in runs]) for key in ("p50", "p90", "p99", "lost")}
+                   for rate, runs in by_rate.items()}
+            for name, by_rate in results.items()}
+
+
+def rows(results, plan):
+    """Return figure 1's rows (p50 and p99 at the target rate, per async mode)."""
+    table = medians(results)
+    rate = plan.target_rate
+    floor = table[FLOOR][rate]
+    out = []
+    for mode in ASYNC_MODES:
+        ours, base = table[f"{OURS}-{mode}"][rate], table[f"{BASELINE}-{mode}"][rate]
+        p50_ratio = ratio(ours["p50"], floor["p50"])
+        out.append(Row(f"1. emit → client p50 @{rate:.0f}/s ({mode})", "ms", ours["p50"], base["p50"],
+                       floor["p50"], p50_ratio, "floor", f"≤ {P50_TARGET_RATIO:g}x floor",
+                       at_most(p50_ratio, P50_TARGET_RATIO), note=_loss_note(ours, base),
+                       details={"ours": ours, "baseline": base, "floor": floor}))
+        out.append(Row(f"1. emit → client p99 @{rate:.0f}/s ({mode})", "ms", ours["p99"], base["p99"],
+                       floor["p99"], ratio(ours["p99"], floor["p99"]), "floor",
+                       f"≤ {P99_TARGET_MS:g} ms", at_most(ours["p99"], P99_TARGET_MS)))
+    return out
+
+
+def _loss_note(ours, base):
+    lost = [f"{name} lost {entry['lost']:.0f}" for name, entry in (("ours", ours), ("baseline", base))
+            if entry["lost"]]
+    return ", ".join(lost)
+
+
+def run(lab, plan, log=print):
+    """Measure figure 1 and the plot's sweep; return (rows, sweep medians)."""
+    results = sweep(lab, plan, log)
+    return rows(results, plan), medians(results)

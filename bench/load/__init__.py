@@ -1,0 +1,1 @@
+"""Load generators and receivers, each run as a separate process by the figures."""
