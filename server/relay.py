@@ -8,6 +8,7 @@ with no gap and no duplicate in between.
 import json
 import logging
 import queue
+import threading
 import time
 
 import redis
@@ -30,20 +31,30 @@ class Relay:
         self._socketio = socketio
         self._store = task_progress
         self._joins = queue.SimpleQueue()
+        self._starting = threading.Lock()
         self._started = False
 
     def join(self, sid, cursor):
         """Queue a client that just connected, with the last cursor it saw (or None)."""
+        with self._starting:
+            if not self._started:
+                self._started = True
+                self._socketio.start_background_task(self.run, self._start_position())
         self._joins.put((sid, cursor))
-        if not self._started:
-            self._started = True
-            self._socketio.start_background_task(self.run)
 
-    def run(self):
+    def _start_position(self):
+        # Fixed now, before the first client's connection completes, so that every event
+        # recorded after it connected reaches it live.
+        try:
+            return self._tail(self._store.redis)
+        except (redis.RedisError, OSError):
+            return None  # run() finds it once Redis is back
+
+    def run(self, last_id=None):
         """Relay events until the process ends, riding out Redis outages."""
         client = redis.Redis.from_url(self._store.redis_url, decode_responses=True,
                                       socket_connect_timeout=2, socket_timeout=5)
-        last_id, down_since = None, None
+        down_since = None
         while True:
             try:
                 if last_id is None:
