@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from shared import config
 
-from . import APPLICATION_NAME, ORGANIZATION_NAME
+from . import APPLICATION_NAME, ORGANIZATION_NAME, system_check
 from .connection import check_url
 
 
@@ -37,6 +37,10 @@ def main(argv=None):
     """Open the window and run until it is closed; return the exit status."""
     argv = sys.argv if argv is None else argv
     options, qt_args = parse_args(argv[1:])
+    problem = system_check.problem(qt_args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     app = QApplication(argv[:1] + qt_args)
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setApplicationName(APPLICATION_NAME)
