@@ -3,6 +3,7 @@
 Only the standard library is imported at the top, so that a missing package is reported as such,
 not as a traceback from importing it; what needs the project's packages imports them inside.
 """
+import errno
 import importlib.util
 import os
 import socket
@@ -43,7 +44,7 @@ def check_page_assets(root=ROOT):
 
 
 def check_port(host, port):
-    """Fail when something already listens on host:port."""
+    """Fail when the web server could not listen on host:port, above all when the port is taken."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         # create_server sets SO_REUSEADDR as the web server does, so a port in TIME_WAIT is free.
@@ -53,8 +54,20 @@ def check_port(host, port):
         raise LaunchError(f"SERVER_HOST {host!r} is not an address of this machine ({exc.strerror}): "
                           "set SERVER_HOST to 127.0.0.1 or unset it.") from None
     except OSError as exc:
-        raise LaunchError(f"Port {port} on {host} is already in use ({exc.strerror}): stop the program "
-                          "using it, or choose another port with --port N (or SERVER_PORT).") from None
+        raise LaunchError(_port_problem(host, port, exc.errno)) from None
+
+
+def _port_problem(host, port, errno_value):
+    if errno_value == errno.EADDRINUSE:
+        return (f"Port {port} on {host} is already in use: stop the program using it, or choose "
+                "another port with --port N (or SERVER_PORT).")
+    if errno_value == errno.EACCES:
+        return (f"Port {port} needs administrator rights to listen on: choose a port above 1023 "
+                "with --port N (or SERVER_PORT).")
+    if errno_value == errno.EADDRNOTAVAIL:
+        return f"SERVER_HOST {host!r} is not an address of this machine: set it to 127.0.0.1 or unset it."
+    return (f"The web server could not listen on {host}:{port} ({os.strerror(errno_value)}): choose "
+            "another port with --port N, or another SERVER_HOST.")
 
 
 def desktop_present(root=ROOT):

@@ -1,0 +1,226 @@
+"""run_all.py end to end: the whole system from one command, driven and stopped as a user would."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from launcher import preflight
+from launcher.redis_server import free_port
+from shared import protocol
+from tests.support.clients import RecordingClient
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+READY = re.compile(r"run_all \| ready: open (http://\S+) in a browser")
+PREFIXED = re.compile(r"^\d\d:\d\d:\d\d (\S+)\s* \| ")
+STARTED = re.compile(r"run_all \| (\w+) started \(pid \d+\)")
+ALL_GONE_SECONDS = 10
+
+
+class Launch:
+    """run_all.py running as a subprocess, its output (stdout and stderr) kept line by line."""
+
+    def __init__(self, args, env):
+        self.process = subprocess.Popen([sys.executable, "run_all.py", *map(str, args)], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def output(self):
+        """Return everything printed so far."""
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern, timeout=60):
+        """Wait for a line matching pattern and return its match; fail with the output otherwise."""
+        def found():
+            return next((m for m in map(re.compile(pattern).search, self.lines) if m), None)
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() or self.process.poll() is not None, timeout):
+                pytest.fail(f"no line matching {pattern!r} after {timeout}s:\n{self.output()[-4000:]}")
+            match = found()
+        assert match, f"run_all.py exited ({self.process.returncode}) before {pattern!r}:\n{self.output()}"
+        return match
+
+    def wait_ready(self):
+        """Wait for the ready line and return the URL it names."""
+        return self.wait_for(READY.pattern).group(1)
+
+    def tree(self):
+        """Return every process run_all.py started, and theirs, as psutil processes."""
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def finish(self, timeout=20):
+        """Wait for run_all.py to exit and return its exit code."""
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def launch(tmp_path):
+    """Return a function that starts run_all.py; whatever it left running is killed afterwards."""
+    launches = []
+
+    def start(*args, redis_url=None, **env):
+        environ = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        environ.update(BACKGROUND_TASK_SECONDS="1", LOG_LEVEL="INFO", XDG_CONFIG_HOME=str(tmp_path))
+        environ.update({k: str(v) for k, v in env.items()})
+        if redis_url:
+            environ["REDIS_URL"] = redis_url
+        else:  # a private Redis in a directory of the test's own, never a Redis found on 6379
+            args += ("--private-redis", "--redis-dir", str(tmp_path / "redis"))
+        run = Launch(args, environ)
+        launches.append(run)
+        return run
+
+    yield start
+    for run in launches:
+        leftovers = run.tree() if run.process.poll() is None else []
+        for process in [run.process, *leftovers]:
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def assert_all_gone(processes):
+    """Assert that every one of processes exits within ALL_GONE_SECONDS."""
+    _gone, alive = psutil.wait_procs(processes, timeout=ALL_GONE_SECONDS)
+    alive = [p for p in alive if _running(p)]
+    assert not alive, f"left running: {[(p.pid, ' '.join(p.cmdline())) for p in alive]}"
+
+
+def _running(process):
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def children_named(tree, launcher_pid, word):
+    """Return the direct children of run_all.py whose command line contains word."""
+    return [p for p in tree if p.ppid() == launcher_pid and word in " ".join(p.cmdline())]
+
+
+def test_help_explains_every_option_and_the_environment():
+    result = subprocess.run([sys.executable, "run_all.py", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0
+    for word in ["--no-desktop", "--open-browser", "--port", "--workers", "--async-mode",
+                 "--private-redis", "--redis-dir", "REDIS_URL", "SERVER_PORT", "WORKER_CONCURRENCY",
+                 "SOCKETIO_ASYNC_MODE", "BACKGROUND_TASK_SECONDS", "LOG_LEVEL"]:
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "threading"])
+def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_path, async_mode):
+    run = launch("--no-desktop", "--port", free_port(), "--workers", 2, "--async-mode", async_mode)
+    url = run.wait_ready()
+    tree = run.tree()
+    client = RecordingClient(url)
+    try:
+        client.emit(protocol.MY_EVENT, {"data": "hello"})
+        client.wait_for(lambda _: protocol.echo_text("hello") in client.responses(), what="the echo")
+        with urllib.request.urlopen(url + protocol.ROUTE_BACKGROUND, timeout=10) as reply:
+            assert reply.read().decode() == protocol.BACKGROUND_STARTED_REPLY
+        client.wait_for(lambda _: protocol.BACKGROUND_COMPLETE in client.responses(), what="/bg's task")
+        background = [r for r in client.responses() if r.startswith("background task")]
+        assert background == [protocol.BACKGROUND_STARTING, protocol.BACKGROUND_COMPLETE]
+    finally:
+        client.close()
+    [worker] = children_named(tree, run.process.pid, "celery")
+    assert len(worker.children()) == 2  # --workers 2: two prefork pool processes
+
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == 0, run.output()
+    assert_all_gone(tree)
+    assert {"run_all", "redis", "worker", "server"} <= {PREFIXED.match(line).group(1) for line in run.lines}
+    assert "\x1b[" not in run.output()  # colour only on a terminal
+    assert (tmp_path / "redis" / "appendonlydir").is_dir()  # the private Redis keeps its data
+
+
+def test_port_in_use_is_refused_before_anything_starts(launch):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        run = launch("--no-desktop", "--port", port)
+        assert run.finish() == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in run.output()
+    assert "--port N" in run.output()
+    assert not STARTED.search(run.output())
+    assert "Traceback" not in run.output()
+
+
+def test_explicit_redis_url_that_does_not_answer_is_an_error_not_a_private_redis(launch):
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    run = launch("--no-desktop", "--port", free_port(), redis_url=closed)
+    assert run.finish() == 1
+    assert f"No Redis answers at REDIS_URL={closed}" in run.output()
+    assert "unset it" in run.output()
+    assert not STARTED.search(run.output())  # no private Redis, nor anything else
+    assert "Traceback" not in run.output()
+
+
+def test_a_dying_worker_is_named_and_everything_stops(launch):
+    run = launch("--no-desktop", "--port", free_port(), "--workers", 1)
+    run.wait_ready()
+    tree = run.tree()
+    [worker] = children_named(tree, run.process.pid, "celery")
+    worker.kill()
+    assert run.finish() == 1
+    run.wait_for(r"run_all \| worker was killed by SIGKILL: stopping everything")
+    run.wait_for(r"run_all \| the last lines worker wrote:")
+    run.wait_for(r"run_all \|   worker: .*ready\.")  # the tail shows what the worker last said
+    assert_all_gone(tree)
+
+
+@pytest.mark.skipif(not preflight.desktop_present(), reason="desktop_client/__main__.py not written yet")
+def test_desktop_app_starts_last_and_connects(launch):
+    port = free_port()
+    run = launch("--port", port, QT_QPA_PLATFORM="offscreen")
+    run.wait_ready()
+    tree = run.tree()
+    [desktop] = children_named(tree, run.process.pid, "desktop_client")
+    assert f"--server http://127.0.0.1:{port}" in " ".join(desktop.cmdline())
+
+    def connected_to_server():
+        return any(c.status == psutil.CONN_ESTABLISHED and c.raddr and c.raddr.port == port
+                   for c in desktop.net_connections(kind="tcp"))
+    deadline = time.monotonic() + 20
+    while not connected_to_server():
+        assert time.monotonic() < deadline, f"the desktop app never connected:\n{run.output()[-3000:]}"
+        assert desktop.is_running(), f"the desktop app exited:\n{run.output()[-3000:]}"
+        time.sleep(0.1)
+
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == 0, run.output()
+    assert_all_gone(tree)
+
+
+def test_missing_package_is_named_with_the_fix(monkeypatch):
+    monkeypatch.setitem(preflight.PACKAGES, "no_such_module_for_run_all", "no-such-package")
+    with pytest.raises(preflight.LaunchError, match=r"package no-such-package is not installed.*\./dev setup"):
+        preflight.check_packages("threading", desktop=False)
+
+
+def test_missing_page_client_is_named_with_the_fix(tmp_path):
+    with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*npm ci"):
+        preflight.check_page_assets(root=str(tmp_path))
+
+
+def test_desktop_without_a_display_is_refused_with_the_fix(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(preflight.LaunchError, match=r"--no-desktop.*QT_QPA_PLATFORM=offscreen"):
+        preflight.check_display({})
