@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 
+from honcho import colour
 from honcho.colour import get_colours
 from honcho.compat import ProcessManager
 from honcho.printer import Message
@@ -23,6 +24,7 @@ from . import readiness, reaper
 from .process import describe_exit
 
 SYSTEM_NAME = "run_all"
+SYSTEM_COLOUR = colour.intense_white  # not in the children's cycle, so the launcher's lines stand out
 GRACE_SECONDS = 5.0  # from TERM to KILL, as honcho's KILL_WAIT
 KILL_WAIT_SECONDS = 3.0  # for the kernel to finish off what KILL hit
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
@@ -73,7 +75,7 @@ class Manager:
     def say(self, text):
         """Print a line of the launcher's own."""
         self._print(Message(type="line", data=text, time=datetime.datetime.now(), name=SYSTEM_NAME,
-                            colour=None))
+                            colour=SYSTEM_COLOUR))
 
     def _on_signal(self, signum, frame):
         self._events.put(Message(type="signal", data=signum, time=datetime.datetime.now(),
@@ -173,7 +175,9 @@ class Manager:
         self._signal_groups(processes, force=False)
         if not self._wait_gone(processes, self._grace):
             self._signal_groups(processes, force=True)
-            self._wait_gone(processes, KILL_WAIT_SECONDS)
+            if not self._wait_gone(processes, KILL_WAIT_SECONDS):
+                left = ", ".join(f"{p.name} (process group {p.pid})" for p in processes if not self._gone(p))
+                self.say(f"still running after SIGKILL, left behind: {left}")
 
     def _signal_groups(self, processes, force):
         for process in processes:

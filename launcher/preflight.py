@@ -14,7 +14,7 @@ from shared import config
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
 DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
-SETUP_HINT = "run ./dev setup (or pip install -r requirements.txt)"
+SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"
 
 # Import name -> the name pip installs it under (see requirements.txt).
 PACKAGES = {"celery": "celery[redis]", "redis": "redis", "flask": "Flask",

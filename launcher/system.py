@@ -25,8 +25,10 @@ def redis_process(server, lock_fd):
 def worker_process(env, settings):
     """Return the Celery worker, ready once it answers a ping."""
     name = worker_name()
+    # Mingle and gossip only serve several workers sharing revokes and clock; mingle costs a second
+    # at every start, and this system's cancelling goes through its own store, not Celery's revoke.
     argv = [sys.executable, "-m", "celery", "-A", "server.worker", "worker",
-            f"--loglevel={settings.log_level}", f"--hostname={name}"]
+            f"--loglevel={settings.log_level}", f"--hostname={name}", "--without-mingle", "--without-gossip"]
     return Process("worker", argv, env, ROOT,
                    ready=lambda: readiness.worker_count(settings.redis_url, timeout=0.3, destination=[name]) > 0,
                    ready_timeout=60, waiting_for=f"worker {name} to answer a ping")

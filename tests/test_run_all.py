@@ -187,7 +187,7 @@ def test_a_dying_worker_is_named_and_everything_stops(launch):
 
 
 @pytest.mark.skipif(not preflight.desktop_present(), reason="desktop_client/__main__.py not written yet")
-def test_desktop_app_starts_last_and_connects(launch):
+def test_desktop_app_connects_and_closing_it_stops_everything(launch):
     port = free_port()
     run = launch("--port", port, QT_QPA_PLATFORM="offscreen")
     run.wait_ready()
@@ -204,8 +204,9 @@ def test_desktop_app_starts_last_and_connects(launch):
         assert desktop.is_running(), f"the desktop app exited:\n{run.output()[-3000:]}"
         time.sleep(0.1)
 
-    run.process.send_signal(signal.SIGINT)
+    desktop.send_signal(signal.SIGINT)  # the desktop app closes its window on Ctrl+C, as a user would
     assert run.finish() == 0, run.output()
+    run.wait_for(r"run_all \| desktop closed: stopping everything")
     assert_all_gone(tree)
 
 
