@@ -15,7 +15,7 @@ from .connection import Connection, ConnectionState, check_url
 from .log_view import LineKind, LogView
 from .notifications import TaskNotifier
 from .payloads import short_id
-from .task_list import TaskListModel, TaskListView
+from .task_list import TaskListModel, TaskListView, plain_tooltip
 
 SETTINGS_SERVER_URL = "server/url"
 SETTINGS_GEOMETRY = "window/geometry"
@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         why = f"Not connected to the server: {state}" + (f" ({detail})" if detail else "")
         for button, tip in ((self.send_button, SEND_TIP), (self.start_button, START_TIP)):
             button.setEnabled(online)
-            button.setToolTip(tip if online else why)
+            button.setToolTip(tip if online else plain_tooltip(why))  # detail may be server text
         kind = LineKind.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) \
             else LineKind.ERROR
         self.log_view.add_line(text, kind)

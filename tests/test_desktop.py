@@ -234,7 +234,7 @@ def assert_offline(qtbot, ui):
                     timeout=10_000)
     for button in (ui.send, ui.start):
         assert not button.isEnabled()
-        assert button.toolTip().startswith("Not connected to the server")
+        assert "Not connected to the server: reconnecting" in button.toolTip()
 
 
 def test_changing_the_server_url_connects_to_the_new_server(server, open_window, qtbot):
