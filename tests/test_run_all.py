@@ -212,7 +212,7 @@ def test_desktop_app_connects_and_closing_it_stops_everything(launch):
 
 def test_missing_package_is_named_with_the_fix(monkeypatch):
     monkeypatch.setitem(preflight.PACKAGES, "no_such_module_for_run_all", "no-such-package")
-    with pytest.raises(preflight.LaunchError, match=r"package no-such-package is not installed.*\./dev setup"):
+    with pytest.raises(preflight.LaunchError, match=r"package no-such-package is not installed.*\./dev run"):
         preflight.check_packages("threading", desktop=False)
 
 
