@@ -127,7 +127,11 @@ def test_help_explains_every_option_and_the_environment():
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "threading"])
 def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_path, async_mode):
-    run = launch("--no-desktop", "--port", free_port(), "--workers", 2, "--async-mode", async_mode)
+    browser, opened = tmp_path / "browser", tmp_path / "opened"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")  # a browser that notes what it was asked
+    browser.chmod(0o755)
+    run = launch("--no-desktop", "--port", free_port(), "--workers", 2, "--async-mode", async_mode,
+                 "--open-browser", BROWSER=browser)
     url = run.wait_ready()
     tree = run.tree()
     client = RecordingClient(url)
@@ -143,6 +147,7 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
         client.close()
     [worker] = children_named(tree, run.process.pid, "celery")
     assert len(worker.children()) == 2  # --workers 2: two prefork pool processes
+    assert opened.read_text().strip() == url
 
     run.process.send_signal(signal.SIGINT)
     assert run.finish() == 0, run.output()
