@@ -35,6 +35,9 @@ ROUTE_TASK_CANCEL = "/tasks/<task_id>/cancel"
 ROUTE_HEALTH = "/healthz"
 ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 
+# The fields of every `task progress` event (and of each entry of a `task list`).
+PROGRESS_FIELDS = ("task_id", "state", "percent", "message", "seq", "ts", "cursor")
+
 BACKGROUND_STARTED_REPLY = "Started"
 BACKGROUND_STARTING = "background task starting ..."
 BACKGROUND_COMPLETE = "background task complete!"

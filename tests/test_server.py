@@ -10,6 +10,7 @@ from shared.protocol import TaskState
 def assert_complete_history(events, task_id):
     """A task's events run seq 1..n without gaps, start queued and end succeeded at 100."""
     assert [e["task_id"] for e in events] == [task_id] * len(events)
+    assert all(sorted(e) == sorted(protocol.PROGRESS_FIELDS) for e in events)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["state"] == TaskState.QUEUED
     assert events[-1]["state"] == TaskState.SUCCEEDED and events[-1]["percent"] == 100
