@@ -111,8 +111,15 @@ def _running(process):
 
 
 def children_named(tree, launcher_pid, word):
-    """Return the direct children of run_all.py whose command line contains word."""
-    return [p for p in tree if p.ppid() == launcher_pid and word in " ".join(p.cmdline())]
+    """Return the direct children of run_all.py, still running, whose command line contains word."""
+    found = []
+    for process in tree:
+        try:  # a short-lived child (the --open-browser command) may be gone already
+            if process.ppid() == launcher_pid and word in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return found
 
 
 def test_help_explains_every_option_and_the_environment():
