@@ -1,5 +1,6 @@
 """The command line: run the figures, print the table, write the results and docs/PERFORMANCE.md."""
 import argparse
+import contextlib
 import datetime
 import importlib
 import os
@@ -41,10 +42,13 @@ def parse_args(argv):
     return options
 
 
-def run_figures(names, plan, log_dir, log=print):
-    """Run the named figures on one Lab; return (rows, data). A failed figure gets an error row."""
+def run_figures(names, plan, log_dir, log=print, lab=None):
+    """Run the named figures on one Lab (a new one unless given); return (rows, data).
+
+    A figure that fails gets an error row, so the others still run.
+    """
     rows, data = [], {}
-    with Lab(log_dir) as lab:
+    with contextlib.nullcontext(lab) if lab else Lab(log_dir) as lab:
         for name in names:
             log(f"[{name}] running ({plan.name})")
             started = time.monotonic()

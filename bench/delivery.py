@@ -5,28 +5,28 @@ from bench.stack import FLOOR, OURS
 STARTUP_TIMEOUT = 60
 
 
-def receiver_for(system, clients=1):
+def receiver_for(system, clients=1, client="lean"):
     """Return the receiving process for system: socket.io clients in Node, or the floor's SUBSCRIBE."""
     if system.kind == FLOOR:
         return python_child("floor-subscriber", "bench.load.floor_subscriber", "--redis-url", system.redis_url)
     # Our server sends a new client the task list just before adding it to the live room.
     ready_event = "task list" if system.kind == OURS else ""
     return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
-                      "--event", "task progress", "--ready-event", ready_event)
+                      "--event", "task progress", "--ready-event", ready_event, "--client", client)
 
 
-def sender_for(system, tasks=1):
+def sender_for(system, tasks=1, kind=None):
     """Return the sending process for system (records, emits or publishes, by its kind)."""
-    return python_child(f"send-{system.name}", "bench.load.senders", system.kind, "--redis-url",
+    return python_child(f"send-{system.name}", "bench.load.senders", kind or system.kind, "--redis-url",
                         system.redis_url, "--tasks", tasks)
 
 
 class Delivery:
     """Start a sender and a receiver for a system, run scheduled runs through them, stop both."""
 
-    def __init__(self, system, clients=1):
+    def __init__(self, system, clients=1, client="lean"):
         self.system = system
-        self.receiver = receiver_for(system, clients)
+        self.receiver = receiver_for(system, clients, client)
         self.sender = sender_for(system)
 
     def __enter__(self):

@@ -65,6 +65,6 @@ def _loss_note(ours, base):
 
 
 def run(lab, plan, log=print):
-    """Measure figure 1 and the plot's sweep; return (rows, sweep medians)."""
+    """Measure figure 1 and the plot's sweep; return (rows, data)."""
     results = sweep(lab, plan, log)
-    return rows(results, plan), medians(results)
+    return rows(results, plan), {"sweep": medians(results), "runs": results}

@@ -12,25 +12,27 @@ class Plan:
     sweep_rates: tuple = (250, 1000, 2000, 4000)  # the plot's rates
     point_seconds: float = 3.0  # length of one latency run
     fanout_clients: int = 100
-    fanout_step_seconds: float = 3.0
-    fanout_start_rate: float = 50  # events/s the search starts from (x clients = deliveries/s)
-    fanout_steps: int = 7  # rate levels tried per search: doubling until a failure, then bisection
+    fanout_step_seconds: float = 2.5
+    fanout_start_rate: float = 100  # events/s the search starts from (x clients = deliveries/s)
+    fanout_steps: int = 6  # rate levels tried per search: doubling until a failure, then bisection
     cost_calls: int = 2000  # emits timed per worker-cost run
     cost_tasks: int = 50  # task starts timed per worker-cost run
     clicks: int = 40  # starts timed per click-latency run
     startup_runs: int = 5
     desktop_rate: float = 10_000
     desktop_seconds: float = 30
+    desktop_repeats: int = 2  # 30 s floods: two keep the full run near 15 minutes
     idle_connections: int = 1000
     idle_hold_seconds: float = 30  # longer than the server's 25 s ping interval: heartbeats must pass
+    idle_repeats: int = 2
 
 
 FULL = Plan("full", repeats=3)
 QUICK = replace(FULL, name="quick", repeats=1, sweep_rates=(1000,), point_seconds=2.0, fanout_step_seconds=2.0,
                 fanout_steps=5, cost_calls=1000, cost_tasks=20, clicks=20, startup_runs=3, desktop_seconds=10,
-                idle_connections=1000, idle_hold_seconds=30)
+                desktop_repeats=1, idle_repeats=1)
 SMOKE = replace(FULL, name="smoke", repeats=1, target_rate=200, sweep_rates=(200,), point_seconds=0.5,
                 fanout_clients=5, fanout_step_seconds=0.5, fanout_start_rate=50, fanout_steps=2,
                 cost_calls=50, cost_tasks=3, clicks=3, startup_runs=1, desktop_rate=500, desktop_seconds=2,
-                idle_connections=10, idle_hold_seconds=1)
+                desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1)
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}

@@ -1,6 +1,7 @@
 // Open many socket.io connections to the /test namespace from one Node process (shared by the Node load scripts).
 "use strict";
 const { io } = require("socket.io-client");
+const { LeanSocket } = require("./lean_client");
 
 const NAMESPACE = "/test";
 
@@ -16,15 +17,24 @@ function monotonic() {
   return Number(process.hrtime.bigint()) / 1e9;
 }
 
+// Open one client: the lean one by default, socket.io-client's when `kind` is "socket.io".
+function openClient(kind, url) {
+  const auth = { cursor: null };
+  if (kind === "socket.io") {
+    return io(url + NAMESPACE, { transports: ["websocket"], forceNew: true, reconnection: false, auth,
+                                 timeout: 20000 });
+  }
+  return new LeanSocket(url, NAMESPACE, auth);
+}
+
 // Connect `count` clients, `batch` at a time; resolve with the sockets once each saw `readyEvent`
 // (or connected, when readyEvent is empty). `setup(socket, index)` runs before each connects.
-async function connectAll(url, count, batch, readyEvent, setup) {
+async function connectAll(url, count, batch, readyEvent, setup, kind = "lean") {
   const sockets = [];
   for (let first = 0; first < count; first += batch) {
     const pending = [];
     for (let index = first; index < Math.min(count, first + batch); index++) {
-      const socket = io(url + NAMESPACE, { transports: ["websocket"], forceNew: true,
-                                           reconnection: false, auth: { cursor: null }, timeout: 20000 });
+      const socket = openClient(kind, url);
       setup(socket, index);
       sockets.push(socket);
       pending.push(new Promise((resolve, reject) => {

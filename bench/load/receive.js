@@ -1,5 +1,6 @@
 // Hold N socket.io clients and time every event against the intended send time in its message.
 // node bench/load/receive.js --url URL --clients N --event "task progress" [--ready-event "task list"]
+//                            [--client lean|socket.io]
 // Prints `ready` once every client is in. For each `go T COUNT RATE` line on stdin it prints
 // `result {...}` when every client has every event of that run, or GRACE seconds after the last was due.
 "use strict";
@@ -47,7 +48,7 @@ async function main() {
   const sockets = await connectAll(options.url, clients, Number(options.batch || 50), options["ready-event"],
     (socket, index) => socket.on(options.event, (data) => {
       if (run) run.record(index, data && data.message, monotonic());
-    }));
+    }), options.client);
   let disconnects = 0;
   sockets.forEach((socket) => socket.on("disconnect", () => disconnects++));
   say("ready");

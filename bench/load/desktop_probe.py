@@ -1,0 +1,124 @@
+"""The desktop app under a flood: its real main window (offscreen) with a GUI-thread stall meter.
+
+python -m bench.load.desktop_probe --server URL
+Prints `ready` once connected. On `go T N R` it measures from T for N / R seconds, then until all N
+events arrived (or DRAIN_SECONDS passed), and prints `result {...}`: the gaps between ticks of a
+TICK_MS timer on the GUI thread (a gap is how long the GUI thread could not react) and its resident
+memory, sampled every SAMPLE_MS.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from bench.load.senders import parse_go  # noqa: E402
+from bench.procstat import rss_mib  # noqa: E402
+from bench.stats import percentile  # noqa: E402
+
+TICK_MS = 4
+SAMPLE_MS = 500
+DRAIN_SECONDS = 15
+WARM_UP_SECONDS = 5  # memory growth counts from here
+
+
+class Probe(QObject):
+    """Tick on the GUI thread, sample memory, and report when the run is over."""
+
+    go_received = Signal(float, int, float)  # from the stdin thread: start, count, rate
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.go_received.connect(self.begin)
+        self._tick_timer = QTimer(self, interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
+        self._tick_timer.timeout.connect(self._tick)
+        self._sample_timer = QTimer(self, interval=SAMPLE_MS)
+        self._sample_timer.timeout.connect(self._sample)
+
+    def begin(self, start, count, rate):
+        """Start measuring at start (CLOCK_MONOTONIC seconds)."""
+        self.start, self.count, self.end = start, count, start + count / rate
+        self.received_before = self.window.connection.progress_events_received
+        self.gaps, self.rss, self._last = [], [], None
+        QTimer.singleShot(max(0, int((start - time.monotonic()) * 1000)), self._measure)
+
+    def _measure(self):
+        self._tick_timer.start()
+        self._sample_timer.start()
+
+    def _tick(self):
+        now = time.monotonic()
+        if self._last is not None:
+            self.gaps.append((now - self._last) * 1000)
+        self._last = now
+        received = self.window.connection.progress_events_received - self.received_before
+        if now > self.end and (received >= self.count or now > self.end + DRAIN_SECONDS):
+            self._report(now, received)
+
+    def _sample(self):
+        self.rss.append((time.monotonic() - self.start, rss_mib(os.getpid())))
+
+    def _report(self, now, received):
+        self._tick_timer.stop()
+        self._sample_timer.stop()
+        warm_up = min(WARM_UP_SECONDS, (self.end - self.start) / 2)  # a short run still gets a figure
+        after_warm_up = [mib for at, mib in self.rss if at >= warm_up]
+        result = {"expected": self.count, "received": received, "drain_seconds": max(0.0, now - self.end),
+                  "ticks": len(self.gaps), "gap_p50_ms": percentile(self.gaps, 50),
+                  "gap_p99_ms": percentile(self.gaps, 99), "gap_max_ms": max(self.gaps, default=None),
+                  "rss_start_mib": self.rss[0][1] if self.rss else None,
+                  "rss_growth_mib": (max(after_warm_up) - after_warm_up[0]) if after_warm_up else None,
+                  "rss": self.rss}
+        print("result " + json.dumps(result), flush=True)
+        QApplication.quit()
+
+
+def read_go_lines(probe):
+    """Forward each `go` line on stdin to the GUI thread (stdin thread)."""
+    for line in sys.stdin:
+        probe.go_received.emit(*parse_go(line))
+
+
+def isolate_settings():
+    """Keep the app's saved settings (server URL, geometry) out of the user's own."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      tempfile.mkdtemp(prefix="bench-desktop-settings-"))
+
+
+def main(argv=None):
+    """Open the window on the server, say ready once connected, then measure one run."""
+    parser = argparse.ArgumentParser(prog="python -m bench.load.desktop_probe")
+    parser.add_argument("--server", required=True)
+    options = parser.parse_args(argv)
+    app = QApplication(sys.argv[:1])
+    isolate_settings()
+    app.setOrganizationName("TaskProgressBench")
+    app.setApplicationName("Task Progress Desktop (benchmark)")
+    from desktop_client.connection import ConnectionState
+    from desktop_client.main_window import MainWindow
+
+    window = MainWindow(server_url=options.server)
+    window.show()
+    probe = Probe(window)
+
+    def say_ready_when_connected(state, *_):
+        if state == ConnectionState.CONNECTED:
+            window.connection.state_changed.disconnect(say_ready_when_connected)
+            print("ready", flush=True)
+            threading.Thread(target=read_go_lines, args=(probe,), daemon=True).start()
+
+    window.connection.state_changed.connect(say_ready_when_connected)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
