@@ -53,7 +53,7 @@ if not current then
   redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
 end
-return encoded
+return state
 """
 
 # Ask a task to stop: return its state before the request ('' for an unknown task).
@@ -98,9 +98,9 @@ class TaskProgress:
         return self._redis
 
     def record(self, task_id, state, percent, message):
-        """Record a task's new state; return the stored event, or None if the task was already final.
+        """Record a task's new state; return the state stored, or None if the task was already final.
 
-        The stored state is `cancelled` instead when a cancel was asked for: callers check it.
+        The state stored is `cancelled` instead when a cancel was asked for: callers check it.
         """
         self.redis  # noqa: B018  (connect in this process)
         try:
@@ -110,7 +110,7 @@ class TaskProgress:
                                      protocol.RECENT_TASKS_LIMIT, TRIM_SLACK])
         except (redis.RedisError, OSError) as exc:
             raise self.unavailable_error() from exc
-        return json.loads(raw) if raw else None
+        return TaskState(raw) if raw else None
 
     def request_cancel(self, task_id):
         """Ask a task to stop; return its state before the request, or None for an unknown task."""

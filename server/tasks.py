@@ -76,8 +76,7 @@ def tracked(task_id):
 
     def report(state, percent, message):
         nonlocal last_percent
-        event = progress.get().record(task_id, state, percent, message)
-        if event is None or event["state"] == TaskState.CANCELLED:
+        if progress.get().record(task_id, state, percent, message) in (None, TaskState.CANCELLED):
             raise TaskStopped()
         last_percent = percent
 
