@@ -1,4 +1,5 @@
 """What the system is made of: its processes in start order, their commands, environment and checks."""
+import logging
 import os
 import socket
 import sys
@@ -29,9 +30,19 @@ def worker_process(env, settings):
     # at every start, and this system's cancelling goes through its own store, not Celery's revoke.
     argv = [sys.executable, "-m", "celery", "-A", "server.worker", "worker",
             f"--loglevel={settings.log_level}", f"--hostname={name}", "--without-mingle", "--without-gossip"]
-    return Process("worker", argv, env, ROOT,
-                   ready=lambda: readiness.worker_count(settings.redis_url, timeout=0.3, destination=[name]) > 0,
-                   ready_timeout=60, waiting_for=f"worker {name} to answer a ping")
+    # Celery logs "<name> ready." at INFO once its consumer listens; below INFO there is no such line.
+    says_ready = logging.getLevelName(settings.log_level) in range(logging.INFO + 1)
+    worker = Process("worker", argv, env, ROOT, ready_timeout=60, waiting_for=f"worker {name} to answer a ping",
+                     announce=f"{name} ready.".encode() if says_ready else None)
+
+    def answers_ping():
+        # A ping sent before the consumer listens is lost, and waiting out its timeout delays the
+        # start: so where the worker says when it listens, ping only then.
+        if says_ready and not worker.announced.is_set():
+            return False
+        return readiness.worker_count(settings.redis_url, timeout=1.0, destination=[name]) > 0
+    worker.ready = answers_ping
+    return worker
 
 
 def server_process(env, settings):
