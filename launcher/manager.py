@@ -4,10 +4,10 @@ Why not honcho's ``Manager.loop``: it starts every process at once, starts shutt
 all of them have started (so a child that dies before a later stage starts would hang it), and
 turns a Ctrl+C into exit code 130. What honcho does well is kept: its Printer
 (``HH:MM:SS name | line``, colour only on a TTY), its Message, its colour cycle and its
-process-group TERM/KILL. What is added is readiness-gated starting inside the one event loop:
-a thread polls the newest process's readiness check and posts a ``ready`` message into the same
-queue as every child's lines and exits, so the loop starts the next stage on that message, and a
-child's death, a readiness timeout or a signal are all handled the same way, in one place.
+process-group TERM/KILL. What is added is readiness-gated starting inside one event loop: a
+thread polls the newest process's readiness check and posts ``ready`` into the queue that also
+carries every child's lines and exits, and the signals; the loop starts the next stage on that
+message. A child's death, a readiness timeout and a signal thus all end up in one place.
 """
 import datetime
 import queue
@@ -100,7 +100,7 @@ class Manager:
             self._on_exit(process)
         elif message.type == "ready":
             self._on_stage_ready(process)
-        elif message.type == "unready":
+        elif message.type == "unready" and not self._stopping.is_set():
             self._finish(FAILED, f"{process.name} did not become ready within "
                                  f"{process.ready_timeout:g} s (waited for {process.waiting_for})")
             self._show_tail(process)

@@ -10,6 +10,7 @@ from shared import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_REDIS_DIR = os.path.join(".run", "redis")
+BACKGROUND_SECONDS = config.DEFAULTS["BACKGROUND_TASK_SECONDS"]
 
 DESCRIPTION = """\
 Run the whole task-progress system with one command: Redis, the Celery worker, the web server
@@ -32,7 +33,7 @@ Environment variables (options win over them):
   SERVER_PORT               as --port (default {config.DEFAULTS["SERVER_PORT"]})
   WORKER_CONCURRENCY        as --workers (default {config.DEFAULTS["WORKER_CONCURRENCY"]})
   SOCKETIO_ASYNC_MODE       as --async-mode (default {config.DEFAULTS["SOCKETIO_ASYNC_MODE"]})
-  BACKGROUND_TASK_SECONDS   how long GET /bg's task runs (default {config.DEFAULTS["BACKGROUND_TASK_SECONDS"]})
+  BACKGROUND_TASK_SECONDS   how long GET /bg's task runs, in seconds (default {BACKGROUND_SECONDS})
   TASK_RETENTION_SECONDS    how long a task's state is kept in Redis
   LOG_LEVEL                 the server's and the worker's log level (default {config.DEFAULTS["LOG_LEVEL"]})
   SECRET_KEY                Flask's secret key (default: a random one per start)

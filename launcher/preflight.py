@@ -32,7 +32,7 @@ def check_packages(async_mode, desktop):
     wanted = dict(PACKAGES, **(EVENTLET if async_mode == "eventlet" else {}), **(DESKTOP if desktop else {}))
     missing = [pip_name for module, pip_name in wanted.items() if importlib.util.find_spec(module) is None]
     if missing:
-        them = "package " + missing[0] + " is" if len(missing) == 1 else "packages " + ", ".join(missing) + " are"
+        them = f"package {missing[0]} is" if len(missing) == 1 else f"packages {', '.join(missing)} are"
         raise LaunchError(f"The Python {them} not installed in {sys.prefix}: {SETUP_HINT}.")
 
 

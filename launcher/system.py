@@ -32,8 +32,9 @@ def worker_process(env, settings):
             f"--loglevel={settings.log_level}", f"--hostname={name}", "--without-mingle", "--without-gossip"]
     # Celery logs "<name> ready." at INFO once its consumer listens; below INFO there is no such line.
     says_ready = logging.getLevelName(settings.log_level) in range(logging.INFO + 1)
-    worker = Process("worker", argv, env, ROOT, ready_timeout=60, waiting_for=f"worker {name} to answer a ping",
-                     announce=f"{name} ready.".encode() if says_ready else None)
+    announce = f"{name} ready.".encode() if says_ready else None
+    worker = Process("worker", argv, env, ROOT, ready_timeout=60,
+                     waiting_for=f"worker {name} to answer a ping", announce=announce)
 
     def answers_ping():
         # A ping sent before the consumer listens is lost, and waiting out its timeout delays the

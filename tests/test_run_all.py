@@ -1,4 +1,5 @@
 """run_all.py end to end: the whole system from one command, driven and stopped as a user would."""
+import contextlib
 import os
 import re
 import signal
@@ -31,6 +32,7 @@ class Launch:
         self.process = subprocess.Popen([sys.executable, "run_all.py", *map(str, args)], cwd=ROOT, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
+        self.seen = []  # every process of its tree seen so far, to kill should the test fail
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -62,7 +64,9 @@ class Launch:
 
     def tree(self):
         """Return every process run_all.py started, and theirs, as psutil processes."""
-        return psutil.Process(self.process.pid).children(recursive=True)
+        tree = psutil.Process(self.process.pid).children(recursive=True)
+        self.seen += tree
+        return tree
 
     def finish(self, timeout=20):
         """Wait for run_all.py to exit and return its exit code."""
@@ -88,12 +92,12 @@ def launch(tmp_path):
 
     yield start
     for run in launches:
-        leftovers = run.tree() if run.process.poll() is None else []
-        for process in [run.process, *leftovers]:
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if run.process.poll() is None:
+            run.tree()
+            run.process.kill()
+        for process in run.seen:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()  # psutil checks it is still the same process, not a reused pid
 
 
 def assert_all_gone(processes):
