@@ -15,7 +15,7 @@ import pytest
 
 from launcher import preflight
 from launcher.redis_server import free_port
-from shared import protocol
+from shared import config, protocol
 from tests.support.clients import RecordingClient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -241,3 +241,26 @@ def test_desktop_without_a_display_is_refused_with_the_fix(monkeypatch):
     monkeypatch.setattr(sys, "platform", "linux")
     with pytest.raises(preflight.LaunchError, match=r"--no-desktop.*QT_QPA_PLATFORM=offscreen"):
         preflight.check_display({})
+
+
+def test_a_default_redis_that_answers_is_used_rather_than_a_private_one(redis_server, monkeypatch, tmp_path):
+    monkeypatch.setitem(config.DEFAULTS, "REDIS_URL", redis_server.url)
+    assert preflight.choose_redis({}, private=False, data_dir=str(tmp_path)) == (redis_server.url, None)
+    assert not (tmp_path / "run_all.lock").exists()
+
+
+def test_one_redis_data_dir_serves_one_private_redis_at_a_time(tmp_path):
+    url, (server, lock_fd) = preflight.choose_redis({}, private=True, data_dir=str(tmp_path))
+    try:
+        assert url == server.url and server.persist
+        with pytest.raises(preflight.LaunchError, match=r"keeps its data in .*--redis-dir DIR"):
+            preflight.choose_redis({}, private=True, data_dir=str(tmp_path))
+    finally:
+        os.close(lock_fd)
+    _url, (_server, lock_fd) = preflight.choose_redis({}, private=True, data_dir=str(tmp_path))
+    os.close(lock_fd)  # it could be taken again once released
+
+
+def test_explicit_redis_url_and_private_redis_together_are_refused():
+    with pytest.raises(preflight.LaunchError, match=r"REDIS_URL is set and --private-redis"):
+        preflight.choose_redis({"REDIS_URL": "redis://127.0.0.1:1/0"}, private=True, data_dir=".")
