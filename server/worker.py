@@ -1,4 +1,8 @@
 """The Celery worker's entry point: celery -A server.worker worker"""
-from server.app import create_app
+import dataclasses
 
-celery_app = create_app().extensions["celery"]
+from server.app import create_app
+from shared import config
+
+# The worker serves no sockets: the threading mode keeps eventlet (and its warning) out of it.
+celery_app = create_app(dataclasses.replace(config.load(), async_mode="threading")).extensions["celery"]
