@@ -1,23 +1,30 @@
 """The link to the server: one QObject owns python-socketio's Client and reports it as Qt signals.
 
-Threads: python-socketio calls the ``_on_*`` handlers on its own threads. Those handlers only
-check the payload and emit a signal; everything else (the connection state, pending requests)
-lives on the GUI thread, in slots. Nothing here blocks the GUI thread: connecting runs on a
-thread of its own, emitting only queues a packet, and closing hands the (sometimes slow)
+Threads: python-socketio calls the ``_on_*`` handlers on its own threads, one message at a time
+and in the order the messages arrived (see _InOrderEngineIOClient). Those handlers only check the
+payload, note the resume cursor and emit a signal; everything else (the connection state, pending
+requests) lives on the GUI thread, in slots. Nothing here blocks the GUI thread: connecting runs
+on a thread of its own, emitting only queues a packet, and closing hands the (sometimes slow)
 disconnect to a throwaway thread.
 
-Adding a request (say ``cancel task``) is one method calling ``_request()`` with what to do on
-the reply and on a lost connection. Resuming from the last cursor seen fits in ``_connect_auth()``,
-which python-socketio calls before every attempt: each TaskUpdate already carries its ``cursor``.
+Nothing lost: the cursor of the last `task progress` (or `task list`) received is sent with every
+(re)connection attempt (``_connect_auth()``), so the server replays what the link missed, in order.
+The cursor lives as long as the Connection; another server address starts afresh.
+
+Adding a request is one method calling ``_request()`` with what to do on the reply and on a lost
+connection. A refused request is reported once, by its own signal: the server's matching
+`protocol error` event is held back while requests wait for their acks (``_hold_error()``).
 """
 import itertools
 import logging
+import queue
 import random
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+import engineio
 import socketio
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -59,6 +66,43 @@ class _Request:
 
     on_reply: object  # called with the ack's arguments
     on_lost: object  # called with a reason when no ack can come any more
+    reports_refusal: bool = True  # on_reply reports an `error` ack (the `protocol error` twin is dropped)
+
+
+class _InOrderEngineIOClient(engineio.Client):
+    """An Engine.IO client that handles messages one at a time, in the order they arrived.
+
+    python-engineio starts a new thread for every message, so the handler of one event can
+    overtake the handler of the one before it (python-socketio issue #382): a replay could then
+    reach the window out of order, and the resume cursor go backwards. Here one thread per
+    client takes the messages from a queue instead; it ends when the client is shut down.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._inbox = queue.SimpleQueue()
+        threading.Thread(target=self._dispatch, daemon=True, name="socketio-dispatch").start()
+
+    def _trigger_event(self, event, *args, run_async=False, **kwargs):
+        if event == "message" and run_async:
+            self._inbox.put(args)
+            return None
+        return super()._trigger_event(event, *args, run_async=run_async, **kwargs)
+
+    def stop_dispatching(self):
+        """End the dispatching thread once the messages already queued are handled."""
+        self._inbox.put(None)
+
+    def _dispatch(self):
+        while (args := self._inbox.get()) is not None:
+            super()._trigger_event("message", *args, run_async=False)  # logs a handler's error
+
+
+class _InOrderClient(socketio.Client):
+    """python-socketio's Client on an _InOrderEngineIOClient."""
+
+    def _engineio_client_class(self):
+        return _InOrderEngineIOClient
 
 
 def check_url(url):
@@ -82,7 +126,13 @@ class Connection(QObject):
     message_not_delivered = Signal(str, str)  # text sent, why the server did not confirm it
     task_started = Signal(str)  # the id in a `start task` ack
     task_progress = Signal(object)  # a payloads.TaskUpdate, never stale
-    task_list_received = Signal(object)  # a list of TaskUpdate: recent tasks' latest state, oldest first
+    # Recent tasks' latest state (TaskUpdates, oldest first), and whether the server could not
+    # replay what was missed (too old): then events were lost and only latest states are known.
+    task_list_received = Signal(object, bool)
+    cancel_accepted = Signal(str)  # task id: the server is cancelling it (`cancelled` follows)
+    cancel_failed = Signal(str, str, str)  # task id, code ("" when no answer came), message
+    history_received = Signal(str, object)  # task id, every TaskUpdate of the task in order
+    history_failed = Signal(str, str, str)  # task id, code ("" when no answer came), message
     server_error = Signal(str, str)  # code, message of a `protocol error` or a refused request
     request_failed = Signal(str)  # a request the server never answered
     invalid_message = Signal(str)  # something from the server that was ignored, and why
@@ -90,6 +140,7 @@ class Connection(QObject):
     # Internal: emitted on python-socketio's threads, handled on the GUI thread.
     _link_event = Signal(int, str, str)  # link generation, "connected" | "disconnected" | "error", detail
     _ack_arrived = Signal(int, object)  # request id, the ack's arguments
+    _error_arrived = Signal(int, str, str)  # link generation, code, message of a `protocol error`
 
     def __init__(self, parent=None, reconnection_delay=RECONNECTION_DELAY,
                  reconnection_delay_max=RECONNECTION_DELAY_MAX):
@@ -103,12 +154,17 @@ class Connection(QObject):
         self._detail = ""
         self._requests = {}
         self._request_ids = itertools.count(1)
-        self._last_seq = {}  # task id -> highest seq seen (python-socketio's thread only)
+        self._held_errors = []  # `protocol error`s that an awaited ack may report (GUI thread)
+        # Shared by the GUI thread and python-socketio's: guarded by _stream_lock.
+        self._stream_lock = threading.Lock()
+        self._cursor = None  # the last cursor received: where a reconnection resumes
+        self._last_seq = {}  # task id -> highest seq seen
         # Counters for tests and diagnostics; written on python-socketio's thread.
         self.progress_events_received = 0
         self.stale_events_ignored = 0
         self._link_event.connect(self._on_link_event)
         self._ack_arrived.connect(self._on_ack_arrived)
+        self._error_arrived.connect(self._on_error_arrived)
 
     @property
     def url(self):
@@ -131,6 +187,12 @@ class Connection(QObject):
         return self._detail
 
     @property
+    def cursor(self):
+        """Return the cursor the next (re)connection resumes from, or None for a fresh start."""
+        with self._stream_lock:
+            return self._cursor
+
+    @property
     def is_connected(self):
         """Tell whether requests can be sent now."""
         return self._state is ConnectionState.CONNECTED
@@ -138,9 +200,12 @@ class Connection(QObject):
     def open(self, url):
         """Start connecting to url in the background, dropping any earlier link."""
         url = check_url(url)
+        same_server = self._link is not None and url == self._link.url
         self._drop_link("the server address changed")
-        self._generation += 1
-        self._last_seq = {}
+        with self._stream_lock:
+            self._generation += 1
+            if not same_server:  # another server's cursors and seqs mean nothing here
+                self._cursor, self._last_seq = None, {}
         link = _Link(self._generation, url, self._new_client())
         self._register_handlers(link)
         self._link = link
@@ -148,7 +213,7 @@ class Connection(QObject):
         self._start_connecting(link, wait_first=False)
 
     def reconnect(self):
-        """Drop the link and connect again to the same URL."""
+        """Drop the link and connect again to the same URL, resuming from the last cursor."""
         if self._link:
             self.open(self._link.url)
 
@@ -161,7 +226,8 @@ class Connection(QObject):
         """Send `my event` with text; return False, sending nothing, when not connected."""
         return self._request(protocol.MY_EVENT, {"data": text},
                              on_reply=lambda *reply: None,  # a refusal also arrives as `protocol error`
-                             on_lost=lambda reason: self.message_not_delivered.emit(text, reason))
+                             on_lost=lambda reason: self.message_not_delivered.emit(text, reason),
+                             reports_refusal=False)
 
     def start_task(self, seconds=None):
         """Ask the server for one more background task; return False when not connected."""
@@ -170,9 +236,21 @@ class Connection(QObject):
                              on_lost=lambda reason: self.request_failed.emit(
                                  f"No task id came back for a start request: {reason}"))
 
+    def cancel_task(self, task_id):
+        """Ask the server to cancel task_id; return False, sending nothing, when not connected."""
+        return self._request(protocol.CANCEL_TASK, {"task_id": task_id},
+                             on_reply=lambda reply=None, *_: self._cancel_replied(task_id, reply),
+                             on_lost=lambda reason: self.cancel_failed.emit(task_id, "", reason))
+
+    def load_history(self, task_id):
+        """Ask the server for every event of task_id; return False when not connected."""
+        return self._request(protocol.TASK_HISTORY, {"task_id": task_id},
+                             on_reply=lambda reply=None, *_: self._history_replied(task_id, reply),
+                             on_lost=lambda reason: self.history_failed.emit(task_id, "", reason))
+
     # GUI thread: requests and acks.
 
-    def _request(self, event, payload, on_reply, on_lost):
+    def _request(self, event, payload, on_reply, on_lost, reports_refusal=True):
         if not self.is_connected:
             return False
         request_id = next(self._request_ids)
@@ -181,7 +259,7 @@ class Connection(QObject):
                                    callback=lambda *args: self._ack_arrived.emit(request_id, args))
         except socketio.exceptions.SocketIOError:
             return False  # the link dropped a moment ago; its signal is on the way
-        self._requests[request_id] = _Request(on_reply, on_lost)
+        self._requests[request_id] = _Request(on_reply, on_lost, reports_refusal)
         QTimer.singleShot(REQUEST_TIMEOUT_MS, self, lambda: self._expire(request_id))
         return True
 
@@ -190,26 +268,78 @@ class Connection(QObject):
         request = self._requests.pop(request_id, None)
         if request is None:
             return  # it expired or its link was dropped, and was reported then
+        if request.reports_refusal:
+            self._drop_held_error(args)
         try:
             request.on_reply(*args)
         except (ValueError, TypeError) as exc:
             self.invalid_message.emit(f"Ignored a malformed reply: {exc}: {payloads.describe(args)}")
+        self._release_held_errors()
 
     def _expire(self, request_id):
         request = self._requests.pop(request_id, None)
         if request is not None:
             request.on_lost(f"the server did not answer within {REQUEST_TIMEOUT_MS // 1000} s")
+            self._release_held_errors()
 
     def _fail_requests(self, reason):
         requests, self._requests = self._requests, {}
         for request in requests.values():
             request.on_lost(reason)
+        self._release_held_errors()
+
+    @Slot(int, str, str)
+    def _on_error_arrived(self, generation, code, message):
+        """Report a `protocol error`, or hold it while an ack that may report it is awaited.
+
+        The server answers a refused request twice, in this order: a `protocol error` event, then
+        the ack with the same error. The ack says which request it was, so it is the one shown.
+        """
+        if generation != self._generation:
+            return
+        if any(request.reports_refusal for request in self._requests.values()):
+            self._held_errors.append((code, message))
+        else:
+            self.server_error.emit(code, message)
+
+    def _drop_held_error(self, args):
+        error = args[0].get("error") if args and isinstance(args[0], dict) else None
+        if isinstance(error, dict):
+            try:
+                self._held_errors.remove(payloads.parse_error(error))
+            except ValueError:
+                pass  # not held: it came without its twin
+
+    def _release_held_errors(self):
+        if self._held_errors and not any(r.reports_refusal for r in self._requests.values()):
+            held, self._held_errors = self._held_errors, []
+            for code, message in held:
+                self.server_error.emit(code, message)
 
     def _task_start_replied(self, reply=None, *_):
         try:
             self.task_started.emit(payloads.parse_task_ack(reply))
         except payloads.ServerRefused as refusal:
             self.server_error.emit(refusal.code, f"Could not start a task: {refusal.message}")
+
+    def _cancel_replied(self, task_id, reply=None):
+        try:
+            payloads.parse_cancel_ack(reply)
+        except payloads.ServerRefused as refusal:
+            self.cancel_failed.emit(task_id, refusal.code, refusal.message)
+            return
+        self.cancel_accepted.emit(task_id)
+
+    def _history_replied(self, task_id, reply=None):
+        try:
+            updates, unusable = payloads.parse_history_ack(reply, task_id)
+        except payloads.ServerRefused as refusal:
+            self.history_failed.emit(task_id, refusal.code, refusal.message)
+            return
+        if unusable:
+            self.invalid_message.emit(f"Ignored {unusable} malformed events in the history of task "
+                                      f"{payloads.short_id(task_id)}")
+        self.history_received.emit(task_id, updates)
 
     # GUI thread: the connection state.
 
@@ -237,7 +367,8 @@ class Connection(QObject):
 
     def _drop_link(self, reason):
         link, self._link = self._link, None
-        self._generation += 1
+        with self._stream_lock:
+            self._generation += 1
         self._fail_requests(reason)
         if link is not None:
             link.stop.set()
@@ -248,7 +379,7 @@ class Connection(QObject):
     # Connecting, on a thread of its own.
 
     def _new_client(self):
-        return socketio.Client(reconnection=True, reconnection_attempts=0,
+        return _InOrderClient(reconnection=True, reconnection_attempts=0,
                                reconnection_delay=self._reconnection_delay,
                                reconnection_delay_max=self._reconnection_delay_max,
                                randomization_factor=0.5, handle_sigint=False, logger=False)
@@ -283,8 +414,8 @@ class Connection(QObject):
             delay = min(delay * 2, self._reconnection_delay_max)
 
     def _connect_auth(self):
-        """Return the data sent with each (re)connection attempt."""
-        return {}
+        """Return the data sent with each (re)connection attempt: where to resume (python-socketio's threads)."""
+        return {"cursor": self.cursor}
 
     # python-socketio's threads: check, then emit. Never touch anything but signals here.
 
@@ -300,10 +431,10 @@ class Connection(QObject):
         on("connect_error", lambda data=None, *_: self._on_connect_error(link, data))
         on(protocol.MY_RESPONSE, lambda payload=None, *_: self.message_received.emit(
             payloads.parse_response(payload)))
-        on(protocol.TASK_PROGRESS, self._on_task_progress)
-        on(protocol.TASK_LIST, self._on_task_list)
-        on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self.server_error.emit(
-            *payloads.parse_error(payload)))
+        on(protocol.TASK_PROGRESS, lambda payload=None, *_: self._on_task_progress(link, payload))
+        on(protocol.TASK_LIST, lambda payload=None, *_: self._on_task_list(link, payload))
+        on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self._error_arrived.emit(
+            link.generation, *payloads.parse_error(payload)))
         on("*", lambda event, *_: self.invalid_message.emit(
             f"Ignored unknown event {payloads.clip(str(event), 80)!r} from the server"))
 
@@ -327,20 +458,33 @@ class Connection(QObject):
         link.errors_reported += 1
         self._link_event.emit(link.generation, "error", _connect_error_text(data))
 
-    def _on_task_progress(self, payload=None, *_):
-        self.progress_events_received += 1
+    def _on_task_progress(self, link, payload):
         update = payloads.parse_progress(payload)
-        if self._is_news(update):
+        with self._stream_lock:  # the cursor moves before anyone hears of the event
+            if link.generation != self._generation:
+                return  # dropped meanwhile: the next link resumes from the cursor before this event
+            self.progress_events_received += 1
+            self._cursor = update.cursor or self._cursor
+            news = self._is_news(update)
+        if news:
             self.task_progress.emit(update)
 
-    def _on_task_list(self, payload=None, *_):
-        updates, unusable = payloads.parse_task_list(payload)
-        if unusable:
-            self.invalid_message.emit(f"Ignored {unusable} malformed entries of a task list")
-        self.task_list_received.emit([update for update in updates if self._is_news(update)])
+    def _on_task_list(self, link, payload):
+        task_list = payloads.parse_task_list(payload)
+        with self._stream_lock:
+            if link.generation != self._generation:
+                return
+            self._cursor = task_list.cursor or self._cursor
+            updates = [update for update in task_list.updates if self._is_news(update)]
+        if task_list.unusable:
+            self.invalid_message.emit(f"Ignored {task_list.unusable} malformed entries of a task list")
+        self.task_list_received.emit(updates, task_list.reset)
 
     def _is_news(self, update):
-        """Tell whether update is newer than what was seen of its task (a stale one is counted)."""
+        """Tell whether update is newer than what was seen of its task (a stale one is counted).
+
+        Call with _stream_lock held.
+        """
         if update.seq <= self._last_seq.get(update.task_id, -1):
             self.stale_events_ignored += 1
             return False
@@ -356,6 +500,8 @@ def _shut_down(client):
             client.disconnect()
     except Exception:  # the link is being thrown away; nothing useful can be done
         log.debug("error while closing a socket.io client", exc_info=True)
+    finally:
+        client.eio.stop_dispatching()
 
 
 def _jitter(delay):

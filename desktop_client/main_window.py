@@ -1,4 +1,5 @@
-"""The main window: message box, buttons, task list, log, status bar, actions and settings."""
+"""The main window: message box, buttons, task list (with Cancel and History per task), log,
+status bar, actions and settings."""
 import html
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Slot
@@ -134,12 +135,17 @@ class MainWindow(QMainWindow):
         connection.task_started.connect(self._on_task_started)
         connection.task_progress.connect(self.tasks.apply)
         connection.task_progress.connect(self._log_task_progress)
-        connection.task_list_received.connect(self.tasks.apply_list)
-        connection.task_list_received.connect(self._log_task_list)
+        connection.task_list_received.connect(self._on_task_list)
+        connection.cancel_accepted.connect(self._log_cancel_accepted)
+        connection.cancel_failed.connect(self._on_cancel_failed)
+        connection.history_received.connect(self._show_history)
+        connection.history_failed.connect(self._log_history_failed)
         connection.server_error.connect(self._log_server_error)
         connection.request_failed.connect(self._log_error)
         connection.invalid_message.connect(self._log_error)
         self.tasks.task_finished.connect(self._on_task_finished)
+        self.task_view.cancel_clicked.connect(self.cancel_task)
+        self.task_view.history_clicked.connect(self.load_history)
 
     # Settings.
 
@@ -194,6 +200,23 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Not connected: no task was started.", 5000)
 
+    @Slot(str)
+    def cancel_task(self, task_id):
+        """Ask the server to cancel task_id; its row shows `cancelled` once every client is told."""
+        if not self.connection.cancel_task(task_id):
+            self.statusBar().showMessage("Not connected: the task was not cancelled.", 5000)
+            return
+        self.tasks.set_cancel_pending(task_id, True)
+        self.log_view.add_line(f"Cancel task {short_id(task_id)}", LineKind.SENT)
+
+    @Slot(str)
+    def load_history(self, task_id):
+        """Ask the server for every event of task_id, to show in the log."""
+        if self.connection.load_history(task_id):
+            self.log_view.add_line(f"Load the history of task {short_id(task_id)}", LineKind.SENT)
+        else:
+            self.statusBar().showMessage("Not connected: the history cannot be loaded now.", 5000)
+
     def set_server_url(self, url):
         """Use url from now on (and on later starts), and connect to it."""
         url = check_url(url)
@@ -240,7 +263,9 @@ class MainWindow(QMainWindow):
             "<p>Watch background tasks on the task-progress server live: send messages, "
             "start tasks and follow their progress.</p>"
             f"<p>Server: {html.escape(self._server_url)}</p>"
-            "<p>Ctrl+Q quits, Ctrl+L clears the log, F5 reconnects.</p>"))
+            "<p>Each task has a Cancel button while it runs and a History button that lists "
+            "all its events in the log.</p>"
+            "<p>Ctrl+Q quits, Ctrl+L clears the log, F5 reconnects (and catches up).</p>"))
 
     # Reactions to the connection.
 
@@ -285,10 +310,38 @@ class MainWindow(QMainWindow):
         self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
                                f"{update.message}", kind)
 
-    @Slot(object)
-    def _log_task_list(self, updates):
+    @Slot(object, bool)
+    def _on_task_list(self, updates, reset):
+        self.tasks.apply_list(updates)
+        if reset:
+            self.log_view.add_line("Some events were too old to replay: the rows show the latest state "
+                                   "of recent tasks", LineKind.ERROR)
         if updates:
             self.log_view.add_line(f"The server listed {len(updates)} recent tasks", LineKind.RECEIVED)
+
+    @Slot(str)
+    def _log_cancel_accepted(self, task_id):
+        self.log_view.add_line(f"The server is cancelling task {short_id(task_id)}", LineKind.RECEIVED)
+
+    @Slot(str, str, str)
+    def _on_cancel_failed(self, task_id, code, message):
+        self.tasks.set_cancel_pending(task_id, False)
+        self.log_view.add_line(f"Could not cancel task {short_id(task_id)}: {_refusal_text(code, message)}",
+                               LineKind.ERROR)
+
+    @Slot(str, object)
+    def _show_history(self, task_id, updates):
+        self.log_view.add_line(f"History of task {short_id(task_id)} ({len(updates)} events):",
+                               LineKind.RECEIVED)
+        for update in updates:
+            self.log_view.add_line(f"  #{update.seq} {update.state} {update.percent}%: {update.message}",
+                                   LineKind.PROGRESS)
+            self.tasks.apply(update, live=False)
+
+    @Slot(str, str, str)
+    def _log_history_failed(self, task_id, code, message):
+        self.log_view.add_line(f"Could not load the history of task {short_id(task_id)}: "
+                               f"{_refusal_text(code, message)}", LineKind.ERROR)
 
     @Slot(str, str)
     def _log_server_error(self, code, message):
@@ -301,6 +354,11 @@ class MainWindow(QMainWindow):
     @Slot(str, str, str)
     def _on_task_finished(self, task_id, state, message):
         self.notifier.task_finished(task_id, state, message)
+
+
+def _refusal_text(code, message):
+    """Return why a request failed: the server's refusal with its code, or why no answer came."""
+    return f"{message} ({code})" if code else f"no answer: {message}"
 
 
 def _group(title, widget):

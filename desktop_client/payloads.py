@@ -48,26 +48,44 @@ def parse_progress(payload):
     seq = fields.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int):
         raise ValueError("'seq' must be a whole number")
-    cursor = fields.get("cursor")
-    if cursor is not None and not (isinstance(cursor, str) and protocol.CURSOR.match(cursor)):
-        raise ValueError("'cursor' is not a cursor")
     return TaskUpdate(task_id=task_id, state=state, percent=_percent(fields.get("percent")),
                       message=clip(_text(fields.get("message", ""))), seq=seq,
-                      ts=_number(fields.get("ts", 0.0), "ts"), cursor=cursor)
+                      ts=_number(fields.get("ts", 0.0), "ts"), cursor=_cursor(fields.get("cursor")))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskList:
+    """A `task list`, checked: recent tasks' latest state and where the stream carries on."""
+
+    updates: list  # TaskUpdate, oldest first
+    unusable: int  # entries that were ignored as malformed
+    cursor: str | None  # the cursor to resume from, when the server gave one
+    reset: bool  # the server could not replay what was missed since the cursor sent
 
 
 def parse_task_list(payload):
-    """Return (updates, how many entries were unusable) from a `task list` payload, oldest first."""
-    tasks = _object(payload, "task list").get("tasks")
-    if not isinstance(tasks, list):
-        raise ValueError("'tasks' must be a list")
-    updates, unusable = [], 0
-    for entry in reversed(tasks):  # the server lists the newest first
-        try:
-            updates.append(parse_progress(entry))
-        except ValueError:
-            unusable += 1
-    return updates, unusable
+    """Return the TaskList in a `task list` payload."""
+    fields = _object(payload, "task list")
+    updates, unusable = _updates(fields.get("tasks"), "tasks")
+    return TaskList(list(reversed(updates)), unusable,  # the server lists the newest first
+                    _cursor(fields.get("cursor")), fields.get("reset") is True)
+
+
+def parse_history_ack(payload, task_id):
+    """Return (updates in order, how many were unusable) from a `task history` ack.
+
+    Raise ServerRefused if the server said no.
+    """
+    fields = _reply(payload, "task history reply")
+    if fields.get("task_id") != task_id:
+        raise ValueError("the reply is about another task")
+    return _updates(fields.get("events"), "events")
+
+
+def parse_cancel_ack(payload):
+    """Check a `cancel task` ack; raise ServerRefused if the server said no."""
+    if _reply(payload, "cancel task reply").get("ok") is not True:
+        raise ValueError("the reply says neither 'ok' nor 'error'")
 
 
 def parse_response(payload):
@@ -86,9 +104,7 @@ def parse_error(payload):
 
 def parse_task_ack(payload):
     """Return the task id in a `start task` ack; raise ServerRefused if the server said no."""
-    fields = _object(payload, "start task reply")
-    if "error" in fields:
-        raise ServerRefused(*parse_error(fields["error"]))
+    fields = _reply(payload, "start task reply")
     task_id = fields.get("task_id")
     if not isinstance(task_id, str) or not task_id:
         raise ValueError("the reply has no 'task_id'")
@@ -120,6 +136,32 @@ def _object(payload, what):
     if not isinstance(payload, dict):
         raise ValueError(f"'{what}' must carry an object, not {type(payload).__name__}")
     return payload
+
+
+def _reply(payload, what):
+    fields = _object(payload, what)
+    if "error" in fields:
+        raise ServerRefused(*parse_error(fields["error"]))
+    return fields
+
+
+def _updates(entries, name):
+    """Return (the TaskUpdates among entries, in their order, how many were unusable)."""
+    if not isinstance(entries, list):
+        raise ValueError(f"'{name}' must be a list")
+    updates, unusable = [], 0
+    for entry in entries:
+        try:
+            updates.append(parse_progress(entry))
+        except ValueError:
+            unusable += 1
+    return updates, unusable
+
+
+def _cursor(value):
+    if value is not None and not (isinstance(value, str) and protocol.CURSOR.match(value)):
+        raise ValueError("'cursor' is not a cursor")
+    return value
 
 
 def _text(value):

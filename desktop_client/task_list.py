@@ -1,7 +1,8 @@
-"""The task list: one row per task (short id, progress bar, state, message), updated live.
+"""The task list: one row per task (short id, progress bar, state, Cancel and History, message).
 
 Updates are collected as they arrive and applied at most once per frame, so a flood of progress
-events costs one repaint per frame, not one per event. Finished tasks stay listed.
+events costs one repaint per frame, not one per event. Finished tasks stay listed. The row's
+buttons only say what was clicked (cancel_clicked, history_clicked): the window does the asking.
 """
 import html
 from dataclasses import dataclass
@@ -9,9 +10,9 @@ from enum import IntEnum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QStyle,
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QSizePolicy, QStyle,
                                QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem,
-                               QTreeView)
+                               QToolButton, QTreeView, QWidget)
 
 from shared.protocol import TaskState
 
@@ -29,11 +30,12 @@ class Column(IntEnum):
     TASK = 0
     PROGRESS = 1
     STATE = 2
-    MESSAGE = 3
+    ACTIONS = 3  # the Cancel and History buttons
+    MESSAGE = 4
 
 
 HEADERS = {Column.TASK: "Task", Column.PROGRESS: "Progress", Column.STATE: "State",
-           Column.MESSAGE: "Message"}
+           Column.ACTIONS: "", Column.MESSAGE: "Message"}
 
 
 @dataclass(slots=True)
@@ -45,11 +47,17 @@ class TaskRow:
     percent: int = 0
     message: str = ""
     seq: int = -1
+    cancel_pending: bool = False  # a cancel was sent and its answer is awaited
 
     @property
     def state_text(self):
         """Return the state as the list shows it."""
         return str(self.state) if self.state else WAITING_STATE
+
+    @property
+    def is_final(self):
+        """Tell whether the task has ended (so it can no longer be cancelled)."""
+        return self.state is not None and self.state.is_final
 
 
 class TaskListModel(QAbstractTableModel):
@@ -106,10 +114,21 @@ class TaskListModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(min(changed), 0),
                                   self.index(max(changed), len(Column) - 1))
 
+    def set_cancel_pending(self, task_id, pending):
+        """Mark that a cancel of task_id awaits the server's answer (or no longer does)."""
+        row = self._row_of.get(task_id)
+        if row is not None and self._rows[row].cancel_pending != pending:
+            self._rows[row].cancel_pending = pending
+            self.dataChanged.emit(self.index(row, Column.ACTIONS), self.index(row, Column.ACTIONS))
+
     def task(self, task_id):
         """Return the TaskRow shown for task_id, or None."""
         row = self._row_of.get(task_id)
         return None if row is None else self._rows[row]
+
+    def task_at(self, row):
+        """Return the TaskRow shown in row number row."""
+        return self._rows[row]
 
     def tasks(self):
         """Return every TaskRow, oldest first."""
@@ -144,7 +163,7 @@ class TaskListModel(QAbstractTableModel):
         row, column = self._rows[index.row()], Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return {Column.TASK: short_id(row.task_id), Column.PROGRESS: row.percent,
-                    Column.STATE: row.state_text, Column.MESSAGE: row.message}[column]
+                    Column.STATE: row.state_text, Column.MESSAGE: row.message}.get(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             text = {Column.TASK: row.task_id, Column.MESSAGE: row.message}.get(column)
             return plain_tooltip(text) if text else None
@@ -191,8 +210,49 @@ class ProgressBarDelegate(QStyledItemDelegate):
         return QSize(160, option.fontMetrics.height() + 10)
 
 
+class TaskActions(QWidget):
+    """The buttons in a task's row: Cancel (while the task may still run) and History."""
+
+    def __init__(self, task_id, parent=None):
+        super().__init__(parent)
+        self.task_id = task_id
+        self.setObjectName(f"taskActions-{task_id}")
+        self.cancel_button = _row_button("Cancel", f"Cancel task {short_id(task_id)}",
+                                         f"cancelButton-{task_id}")
+        self.history_button = _row_button("History", f"Show every event of task {short_id(task_id)} "
+                                          "in the log", f"historyButton-{task_id}")
+        # A finished task's History stays where the others are.
+        policy = self.cancel_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.cancel_button.setSizePolicy(policy)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 1, 4, 1)
+        layout.setSpacing(4)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.history_button)
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def show_row(self, row):
+        """Match the buttons to the row: no Cancel once the task ended, none twice."""
+        self.cancel_button.setVisible(not row.is_final)
+        self.cancel_button.setEnabled(not row.cancel_pending)
+        self.cancel_button.setToolTip(f"Cancelling task {short_id(self.task_id)}…" if row.cancel_pending
+                                      else f"Cancel task {short_id(self.task_id)}")
+
+
+def _row_button(text, description, name):
+    button = QToolButton(objectName=name, text=text, toolTip=description)
+    button.setAccessibleName(description)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
+
+
 class TaskListView(QTreeView):
     """The task table: a flat tree view, one uniform row per task, scrolled to new tasks."""
+
+    cancel_clicked = Signal(str)  # task id
+    history_clicked = Signal(str)  # task id
 
     def __init__(self, model, parent=None):
         super().__init__(parent)
@@ -211,4 +271,30 @@ class TaskListView(QTreeView):
         em = self.fontMetrics().horizontalAdvance("M")
         for column, width in ((Column.TASK, 7), (Column.PROGRESS, 16), (Column.STATE, 8)):
             self.setColumnWidth(column, width * em)
-        model.rowsInserted.connect(lambda _parent, _first, last: self.scrollTo(model.index(last, 0)))
+        self.setColumnWidth(Column.ACTIONS, TaskActions("").sizeHint().width())
+        model.rowsInserted.connect(self._add_actions)
+        model.dataChanged.connect(self._update_actions)
+
+    def actions_of(self, task_id):
+        """Return the TaskActions in task_id's row, or None."""
+        return self.findChild(TaskActions, f"taskActions-{task_id}")
+
+    @Slot(QModelIndex, int, int)
+    def _add_actions(self, _parent, first, last):
+        model = self.model()
+        for row in range(first, last + 1):
+            task = model.task_at(row)
+            actions = TaskActions(task.task_id)
+            actions.cancel_button.clicked.connect(lambda *_, t=task.task_id: self.cancel_clicked.emit(t))
+            actions.history_button.clicked.connect(lambda *_, t=task.task_id: self.history_clicked.emit(t))
+            actions.show_row(task)
+            self.setIndexWidget(model.index(row, Column.ACTIONS), actions)
+        self.scrollTo(model.index(last, 0))
+
+    @Slot(QModelIndex, QModelIndex)
+    def _update_actions(self, top_left, bottom_right):
+        model = self.model()
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            actions = self.indexWidget(model.index(row, Column.ACTIONS))
+            if actions is not None:
+                actions.show_row(model.task_at(row))

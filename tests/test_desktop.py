@@ -1,20 +1,28 @@
-"""The desktop client against the real stack: Redis, worker and server processes, real widgets offscreen."""
+"""The desktop client against the real stack: Redis, worker and server processes, real widgets
+offscreen, and the real page in a headless Chromium."""
+import re
 import time
 import uuid
 
 import psutil
 import pytest
+import requests
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeView
+from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
+                               QTreeView)
 
 from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
 from desktop_client.connection import Connection
+from desktop_client.log_view import LineKind
 from desktop_client.main_window import MainWindow
 from desktop_client.task_list import Column
 from launcher.redis_server import free_port
 from shared import protocol
 from tests.conftest import ASYNC_MODES, start_server
-from tests.support.desktop import ServerSideEmitter, TickGapMeter, progress_event
+from tests.support.browser import browser, page  # noqa: F401  (fixtures)
+from tests.support.desktop import (DeliveredEvents, ServerSideEmitter, TickGapMeter, in_background,
+                                   progress_event, record_burst, task_progress)
 
 HTML_PAYLOAD = "<img src=x onerror=alert(1)>"
 BURST = 10_000
@@ -42,9 +50,13 @@ def open_window(qtbot):
 
 @pytest.fixture
 def window(server, open_window, qtbot):
-    """A main window connected to the shared test server."""
+    """A main window connected to the shared test server and caught up: its task list has arrived.
+
+    (Events recorded before the list is sent can come both in the list and live; the app drops
+    the repeats, so a test counting deliveries starts after it.)
+    """
     main_window = open_window(server.url)
-    qtbot.waitUntil(lambda: main_window.connection.is_connected, timeout=10_000)
+    qtbot.waitUntil(lambda: main_window.connection.cursor is not None, timeout=10_000)
     return main_window
 
 
@@ -64,10 +76,27 @@ class Ui:
         return self.log.toPlainText()
 
     def rows(self):
-        """Return the task list as shown: one dict of column texts per row."""
+        """Return the task list as shown: one dict of column texts per row (buttons aside)."""
         model = self.tasks.model()
-        return [{column.name.lower(): model.index(row, column).data() for column in Column}
+        return [{column.name.lower(): model.index(row, column).data() for column in Column
+                 if column is not Column.ACTIONS}
                 for row in range(model.rowCount())]
+
+    def cancel_button(self, task_id):
+        return self.window.findChild(QToolButton, f"cancelButton-{task_id}")
+
+    def history_button(self, task_id):
+        return self.window.findChild(QToolButton, f"historyButton-{task_id}")
+
+    def log_line(self, text):
+        """Return (the first log line containing text, its colour name), or (None, None)."""
+        self.window.log_view.flush()
+        found = self.log.document().find(text)
+        if found.isNull():
+            return None, None
+        block = found.block()
+        colour = QTextCursor(block).charFormat().foreground().color()
+        return block.text(), colour.name()
 
     def row(self, task_id):
         """Return the row of task_id as shown, or None."""
@@ -86,6 +115,13 @@ class Ui:
 
     def state_of(self, task_id):
         return (self.row(task_id) or {}).get("state")
+
+
+def post_task(server, seconds):
+    """Start a task over HTTP, as another program would; return its id."""
+    reply = requests.post(server.url + "/tasks", json={"seconds": seconds}, timeout=5)
+    reply.raise_for_status()
+    return reply.json()["task_id"]
 
 
 def type_and_enter(qtbot, ui, text):
@@ -125,14 +161,27 @@ def test_two_tasks_at_once_get_two_rows(window, qtbot):
     assert [ui.row(t)["progress"] for t in task_ids] == [100, 100]
 
 
-def test_tasks_that_ended_before_the_window_opened_are_listed_quietly(server, client, open_window, qtbot):
-    task_id = client.call(protocol.START_TASK, {"seconds": 0})["task_id"]
-    client.wait_task_final(task_id)
+def test_an_app_opened_after_a_task_finished_lists_it_quietly_and_loads_its_history(
+        server, client, open_window, qtbot):
+    task_id = client.call(protocol.START_TASK, {"seconds": 0.5})["task_id"]
+    seen_live = client.wait_task_final(task_id)
     window = open_window(server.url)
     ui = Ui(window)
     qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=10_000)
     assert ui.row(task_id)["progress"] == 100
     assert "succeeded" not in window.statusBar().currentMessage()  # no notice for old news
+    assert not ui.cancel_button(task_id).isVisible()
+
+    with qtbot.waitSignal(window.connection.history_received, timeout=10_000) as loaded:
+        qtbot.mouseClick(ui.history_button(task_id), Qt.MouseButton.LeftButton)
+    history = loaded.args[1]
+    assert loaded.args[0] == task_id
+    assert [u.seq for u in history] == list(range(1, len(history) + 1))
+    assert sorted(e["seq"] for e in seen_live) == [u.seq for u in history]  # the whole of it
+    assert (history[0].state, history[-1].state) == ("queued", "succeeded")
+    qtbot.waitUntil(lambda: f"History of task {task_id[:8]} ({len(history)} events):" in ui.log_text())
+    for update in history:
+        assert f"  #{update.seq} {update.state} {update.percent}%: {update.message}" in ui.log_text()
 
 
 def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
@@ -140,8 +189,7 @@ def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
     type_and_enter(qtbot, ui, HTML_PAYLOAD)
     qtbot.waitUntil(lambda: protocol.echo_text(HTML_PAYLOAD) in ui.log_text())
     task_id = uuid.uuid4().hex
-    ServerSideEmitter(redis_server.url).emit(protocol.TASK_PROGRESS, progress_event(
-        task_id, "running", 50, HTML_PAYLOAD, 1))
+    task_progress(redis_server.url).record(task_id, "running", 50, HTML_PAYLOAD)
     qtbot.waitUntil(lambda: ui.row(task_id) is not None)
     assert ui.row(task_id)["message"] == HTML_PAYLOAD
     tooltip = ui.index(task_id, Column.MESSAGE).data(Qt.ItemDataRole.ToolTipRole)
@@ -165,26 +213,119 @@ def test_invalid_events_from_the_server_are_logged_and_ignored(window, qtbot, re
 def test_a_burst_of_10000_events_keeps_the_window_responsive(window, qtbot, redis_server):
     ui = Ui(window)
     connection = window.connection
-    received_before = connection.progress_events_received
+    delivered = DeliveredEvents(connection)
+    received_before, stale_before = connection.progress_events_received, connection.stale_events_ignored
     task_id = uuid.uuid4().hex
     rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
     with TickGapMeter(interval_ms=5) as meter:
-        emitter = ServerSideEmitter(redis_server.url)
-        publisher = emitter.in_background(emitter.progress_burst, task_id, BURST)
+        # Recorded as the worker records progress: the server's relay reads it from the stream.
+        recorder = in_background(record_burst, task_progress(redis_server.url), task_id, BURST)
         qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=60_000)
-        publisher.join(10)
+        recorder.join(10)
     elapsed = time.perf_counter() - started
     rss_after = psutil.Process().memory_info().rss
-    print(f"\nburst of {BURST} events: {elapsed:.2f} s, {meter.summary()}, "
+    print(f"\nburst of {BURST} events through the relay: recorded in {recorder.result:.2f} s, "
+          f"shown as succeeded {elapsed:.2f} s after the first; {meter.summary()}, "
           f"RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB")
     assert connection.progress_events_received - received_before == BURST
+    assert delivered.seqs(task_id) == list(range(1, BURST + 1))  # in order, none lost or repeated
+    assert connection.stale_events_ignored == stale_before
+    assert connection.cursor == delivered.of(task_id)[-1].cursor
     assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
                                "message": "burst done"}
+    assert not ui.cancel_button(task_id).isVisible()
     window.log_view.flush()
     assert ui.log.document().blockCount() <= ui.log.maximumBlockCount()
     assert f"Task {task_id[:8]} succeeded 100%: burst done" in ui.log_text()
     assert meter.ticks > 0
+
+
+def test_cancel_from_the_desktop_reaches_every_client(window, server, connect, qtbot):
+    watcher = connect()
+    ui = Ui(window)
+    task_id = post_task(server, 30)
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "running", timeout=10_000)
+    cancel = ui.cancel_button(task_id)
+    assert cancel.isVisible() and cancel.isEnabled()
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert not cancel.isEnabled()  # one click, one request
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "cancelled", timeout=10_000)
+    assert watcher.wait_task_final(task_id)[-1]["state"] == "cancelled"
+    assert not ui.cancel_button(task_id).isVisible()
+    assert ui.history_button(task_id).isVisible()
+    assert f"The server is cancelling task {task_id[:8]}" in ui.log_text()
+
+
+def test_cancel_from_the_page_shows_cancelled_in_the_desktop_app(window, page, server, qtbot):
+    ui = Ui(window)
+    page.wait_for_selector("#connection[data-state=connected]")
+    task_id = post_task(server, 30)
+    row = f"#tasks li[data-task-id='{task_id}']"
+    page.wait_for_selector(row + "[data-state=running]", timeout=10_000)
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "running", timeout=10_000)
+    assert ui.cancel_button(task_id).isVisible()
+    page.locator(row).locator("button.cancel").click()
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "cancelled", timeout=10_000)
+    assert not ui.cancel_button(task_id).isVisible()
+    page.wait_for_selector(row + "[data-state=cancelled]")
+
+
+def test_refused_cancel_and_history_show_the_servers_error_once(window, client, qtbot):
+    ui = Ui(window)
+    task_id = client.call(protocol.START_TASK, {"seconds": 0})["task_id"]
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=10_000)
+    unknown = uuid.uuid4().hex
+    # The button is gone once the app knows the task ended, but a click can cross the news:
+    # the window's own slot is what the button calls.
+    window.cancel_task(task_id)
+    window.cancel_task(unknown)
+    window.load_history(unknown)
+    refusals = {f"Could not cancel task {task_id[:8]}: ": f"task {task_id} has already succeeded (conflict)",
+                f"Could not cancel task {unknown[:8]}: ": "(not_found)",
+                f"Could not load the history of task {unknown[:8]}: ": "(not_found)"}
+    qtbot.waitUntil(lambda: all(ui.log_line(start)[0] for start in refusals), timeout=10_000)
+    for start, reason in refusals.items():
+        line, colour = ui.log_line(start)
+        assert reason in line
+        assert colour == QColor(LineKind.ERROR.colour).name()
+    # The server also sends each refusal as a `protocol error`: the app shows it once, with its context.
+    assert ui.log_text().count(f"task {task_id} has already succeeded") == 1
+    assert "Server error" not in ui.log_text()
+    assert ui.state_of(task_id) == "succeeded"
+
+
+@pytest.mark.parametrize("async_mode", ASYNC_MODES)
+def test_a_reconnecting_app_gets_exactly_the_events_it_missed(
+        open_window, qtbot, redis_server, worker, log_dir, async_mode):
+    port = free_port()
+    server = start_server(redis_server.url, log_dir, async_mode, name=f"resume-{async_mode}", port=port)
+    try:
+        window = open_window(server.url, reconnection_delay=0.2, reconnection_delay_max=0.5)
+        ui = Ui(window)
+        delivered = DeliveredEvents(window.connection)
+        qtbot.waitUntil(lambda: len(delivered.task_lists) == 1, timeout=10_000)  # a fresh start
+        task_id = post_task(server, 5)
+        qtbot.waitUntil(lambda: len(delivered.of(task_id)) >= 3, timeout=10_000)
+
+        server.stop()  # the app's connection drops in the middle of the task
+        assert_offline(qtbot, ui)
+        store = task_progress(redis_server.url)
+        missed_at_least = len(delivered.of(task_id)) + 3
+        qtbot.waitUntil(lambda: len(store.history(task_id)) >= missed_at_least, timeout=10_000)
+        server = start_server(redis_server.url, log_dir, async_mode, name=f"resume-{async_mode}-again",
+                              port=port)
+        qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=20_000)
+    finally:
+        server.stop()
+    history = store.history(task_id)
+    assert delivered.seqs(task_id) == list(range(1, len(history) + 1))  # no gap, no repeat
+    assert [u.cursor for u in delivered.of(task_id)] == [e["cursor"] for e in history]
+    assert delivered.of(task_id)[-1].state == "succeeded"
+    assert len(delivered.task_lists) == 1  # resumed: no task list, no reset
+    replayed = re.search(r"replayed (\d+) events", server.log_text())
+    assert replayed and int(replayed.group(1)) >= 3, server.log_text()[-2000:]
+    print(f"\n{async_mode}: {len(history)} events, {replayed.group(1)} of them replayed on reconnect")
 
 
 def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):

@@ -1,46 +1,13 @@
 """The browser page in a real headless Chromium, against the real stack."""
-import os
-import shutil
-
 import pytest
 import requests
 
 from shared import protocol
+from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS = "<img src=x onerror=alert(1)>"
-
-
-def chromium_path():
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        message = "Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI installs it: a skip there would hide a broken setup
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context()
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(server.url + "/")
-    yield page
-    context.close()
 
 
 def log_lines(page):

@@ -1,13 +1,76 @@
-"""Helpers for the desktop client's tests: server-side event injection and a GUI-thread stall meter."""
+"""Helpers for the desktop client's tests: task events recorded as the worker records them, forged
+events for robustness tests, what a Connection delivered, and a GUI-thread stall meter."""
 import gc
 import threading
 import time
 
 import socketio
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer, Slot
 
+from server.progress import TaskProgress
 from shared import config, protocol
 from shared.protocol import TaskState
+
+
+def task_progress(redis_url):
+    """Return a TaskProgress on the test Redis: events recorded with it travel the real path
+    (Redis Stream, the server's relay, each event with its cursor), as the worker's do."""
+    return TaskProgress(redis_url, retention_seconds=3600, stream_length=100_000)
+
+
+def record_burst(store, task_id, count):
+    """Record count events of task_id as fast as one Redis round trip each allows; return the seconds taken.
+
+    seq runs 1..count; the last event is `succeeded` with the message "burst done".
+    """
+    started = time.perf_counter()
+    for seq in range(1, count + 1):
+        final = seq == count
+        store.record(task_id, TaskState.SUCCEEDED if final else TaskState.RUNNING,
+                     100 if final else 100 * seq // count,
+                     "burst done" if final else f"burst {seq} of {count}")
+    return time.perf_counter() - started
+
+
+def in_background(function, *args):
+    """Run function(*args) on a thread, so the GUI thread stays free; return the thread.
+
+    The thread's `result` attribute holds the return value once it is done.
+    """
+    def run():
+        thread.result = function(*args)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.result = None
+    thread.start()
+    return thread
+
+
+class DeliveredEvents(QObject):
+    """Keep what a Connection delivered to the window: each TaskUpdate, and each task list."""
+
+    def __init__(self, connection):
+        super().__init__(connection)
+        self.updates = []
+        self.task_lists = []  # (updates, reset) of each `task list`
+        connection.task_progress.connect(self._on_progress)
+        connection.task_list_received.connect(self._on_task_list)
+
+    @Slot(object)
+    def _on_progress(self, update):
+        self.updates.append(update)
+
+    @Slot(object, bool)
+    def _on_task_list(self, updates, reset):
+        self.task_lists.append((updates, reset))
+
+    def of(self, task_id):
+        """Return the TaskUpdates delivered for task_id, in delivery order."""
+        return [update for update in self.updates if update.task_id == task_id]
+
+    def seqs(self, task_id):
+        """Return the seq of each TaskUpdate delivered for task_id, in delivery order."""
+        return [update.seq for update in self.of(task_id)]
 
 
 def progress_event(task_id, state, percent, message, seq):
@@ -17,7 +80,11 @@ def progress_event(task_id, state, percent, message, seq):
 
 
 class ServerSideEmitter:
-    """Publish events through Redis as the worker does, so the real server fans them out."""
+    """Publish any event through the server's message queue, so the real server fans it out.
+
+    Not how task progress travels (that is task_progress() above): this forges events, stale
+    or malformed ones included, to show what the client does with them.
+    """
 
     def __init__(self, redis_url):
         self._manager = socketio.RedisManager(redis_url, channel=config.SOCKETIO_CHANNEL,
@@ -26,21 +93,6 @@ class ServerSideEmitter:
     def emit(self, event, data):
         """Broadcast event with data to every client on the namespace."""
         self._manager.emit(event, data, namespace=protocol.NAMESPACE)
-
-    def progress_burst(self, task_id, count):
-        """Broadcast count `task progress` events for task_id, seq 1..count, the last succeeded."""
-        for seq in range(1, count + 1):
-            final = seq == count
-            self.emit(protocol.TASK_PROGRESS, progress_event(
-                task_id, TaskState.SUCCEEDED if final else TaskState.RUNNING,
-                100 if final else 100 * seq // count,
-                "burst done" if final else f"burst {seq} of {count}", seq))
-
-    def in_background(self, method, *args):
-        """Run one of the methods above on a thread, so the GUI thread stays free; return the thread."""
-        thread = threading.Thread(target=method, args=args, daemon=True)
-        thread.start()
-        return thread
 
 
 class TickGapMeter:
