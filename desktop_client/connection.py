@@ -157,6 +157,7 @@ class Connection(QObject):
         self._held_errors = []  # `protocol error`s that an awaited ack may report (GUI thread)
         # Shared by the GUI thread and python-socketio's: guarded by _stream_lock.
         self._stream_lock = threading.Lock()
+        self._stream_url = None  # the server that _cursor and _last_seq are about
         self._cursor = None  # the last cursor received: where a reconnection resumes
         self._last_seq = {}  # task id -> highest seq seen
         # Counters for tests and diagnostics; written on python-socketio's thread.
@@ -200,12 +201,11 @@ class Connection(QObject):
     def open(self, url):
         """Start connecting to url in the background, dropping any earlier link."""
         url = check_url(url)
-        same_server = self._link is not None and url == self._link.url
         self._drop_link("the server address changed")
         with self._stream_lock:
             self._generation += 1
-            if not same_server:  # another server's cursors and seqs mean nothing here
-                self._cursor, self._last_seq = None, {}
+            if url != self._stream_url:  # another server's cursor and seqs mean nothing here
+                self._stream_url, self._cursor, self._last_seq = url, None, {}
         link = _Link(self._generation, url, self._new_client())
         self._register_handlers(link)
         self._link = link

@@ -17,7 +17,8 @@ from desktop_client.connection import Connection
 from desktop_client.log_view import LineKind
 from desktop_client.main_window import MainWindow
 from desktop_client.task_list import Column
-from launcher.redis_server import free_port
+from launcher.redis_server import RedisServer, free_port
+from server.progress import TRIM_SLACK, TaskProgress
 from shared import protocol
 from tests.conftest import ASYNC_MODES, start_server
 from tests.support.browser import browser, page  # noqa: F401  (fixtures)
@@ -326,6 +327,39 @@ def test_a_reconnecting_app_gets_exactly_the_events_it_missed(
     replayed = re.search(r"replayed (\d+) events", server.log_text())
     assert replayed and int(replayed.group(1)) >= 3, server.log_text()[-2000:]
     print(f"\n{async_mode}: {len(history)} events, {replayed.group(1)} of them replayed on reconnect")
+
+
+def test_an_app_away_longer_than_the_stream_keeps_is_told_and_shows_the_latest_states(
+        open_window, qtbot, log_dir):
+    kept = 1000  # the shortest stream the server allows
+    with RedisServer() as private_redis:  # this test trims the stream: not the shared one's
+        port = free_port()
+        server = start_server(private_redis.url, log_dir, "eventlet", name="reset", port=port,
+                              EVENT_STREAM_LENGTH=kept)
+        try:
+            window = open_window(server.url, reconnection_delay=0.2, reconnection_delay_max=0.5)
+            ui = Ui(window)
+            delivered = DeliveredEvents(window.connection)
+            qtbot.waitUntil(lambda: window.connection.cursor is not None, timeout=10_000)
+            store = TaskProgress(private_redis.url, retention_seconds=3600, stream_length=kept)
+            watched = uuid.uuid4().hex
+            store.record(watched, "running", 10, "before the outage")
+            qtbot.waitUntil(lambda: ui.state_of(watched) == "running", timeout=10_000)
+
+            server.stop()
+            assert_offline(qtbot, ui)
+            record_burst(store, uuid.uuid4().hex, 2 * kept + TRIM_SLACK)  # pushes the app's cursor out
+            store.record(watched, "succeeded", 100, "finished while the app was away")
+            server = start_server(private_redis.url, log_dir, "eventlet", name="reset-again", port=port,
+                                  EVENT_STREAM_LENGTH=kept)
+            qtbot.waitUntil(lambda: ui.state_of(watched) == "succeeded", timeout=15_000)
+        finally:
+            server.stop()
+    assert [reset for _updates, reset in delivered.task_lists] == [False, True]
+    assert delivered.seqs(watched) == [1]  # seq 2 came as a latest state, not as an event
+    assert ui.row(watched)["message"] == "finished while the app was away"
+    line, colour = ui.log_line("Some events were too old to replay")
+    assert line and colour == QColor(LineKind.ERROR.colour).name()
 
 
 def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
