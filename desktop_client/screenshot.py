@@ -32,20 +32,38 @@ def wait_until(app, condition, timeout, what):
 
 
 def stage(app, window):
-    """Bring the window to a telling moment: one task done, two under way, a message echoed."""
+    """Bring the window to a telling moment: a task done and its history shown, two under way
+    (with their Cancel buttons), one cancelled, a message echoed."""
     wait_until(app, lambda: window.connection.is_connected, 20, "the connection")
-    finished = {}
-    window.tasks.task_finished.connect(lambda task_id, *_: finished.setdefault(task_id, True))
-    window.connection.start_task(seconds=1)
-    wait_until(app, lambda: finished, 30, "the first task to finish")
-    window.connection.start_task(seconds=12)
-    window.connection.start_task(seconds=20)
+    started = []
+    window.connection.task_started.connect(started.append)
+
+    def state_of(task_id):
+        task = window.tasks.task(task_id)
+        return task.state if task else None
+
+    def start(seconds):
+        count = len(started)
+        window.connection.start_task(seconds=seconds)
+        wait_until(app, lambda: len(started) > count, 10, "a task to start")
+        return started[-1]
+
+    done = start(1)
+    wait_until(app, lambda: state_of(done) is TaskState.SUCCEEDED, 30, "the first task to finish")
+    for seconds in (12, 20):
+        start(seconds)
+    doomed = start(30)
+    wait_until(app, lambda: state_of(doomed) is TaskState.RUNNING, 10, "the third task to run")
+    window.cancel_task(doomed)
+    wait_until(app, lambda: state_of(doomed) is TaskState.CANCELLED, 10, "the cancel")
 
     def two_running():
         running = [t for t in window.tasks.tasks() if t.state is TaskState.RUNNING]
         return len(running) == 2 and min(t.percent for t in running) >= 20
 
     wait_until(app, two_running, 30, "two tasks under way")
+    window.load_history(done)
+    wait_until(app, lambda: "History of task" in window.log_view.text(), 10, "the history")
     window.message_edit.setText("Hello from the desktop client")
     window.send_message()
     echo = protocol.echo_text("Hello from the desktop client")
