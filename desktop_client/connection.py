@@ -13,7 +13,7 @@ The cursor lives as long as the Connection; another server address starts afresh
 
 Adding a request is one method calling ``_request()`` with what to do on the reply and on a lost
 connection. A refused request is reported once, by its own signal: the server's matching
-`protocol error` event is held back while requests wait for their acks (``_hold_error()``).
+`protocol error` event is held back while requests wait for their acks (``_on_error_arrived()``).
 """
 import itertools
 import logging
@@ -380,9 +380,9 @@ class Connection(QObject):
 
     def _new_client(self):
         return _InOrderClient(reconnection=True, reconnection_attempts=0,
-                               reconnection_delay=self._reconnection_delay,
-                               reconnection_delay_max=self._reconnection_delay_max,
-                               randomization_factor=0.5, handle_sigint=False, logger=False)
+                              reconnection_delay=self._reconnection_delay,
+                              reconnection_delay_max=self._reconnection_delay_max,
+                              randomization_factor=0.5, handle_sigint=False, logger=False)
 
     def _start_connecting(self, link, wait_first):
         threading.Thread(target=self._connect_until_up, args=(link, wait_first), daemon=True,
@@ -414,7 +414,10 @@ class Connection(QObject):
             delay = min(delay * 2, self._reconnection_delay_max)
 
     def _connect_auth(self):
-        """Return the data sent with each (re)connection attempt: where to resume (python-socketio's threads)."""
+        """Return the data sent with each (re)connection attempt: where to resume.
+
+        python-socketio calls it on its own threads, before every attempt.
+        """
         return {"cursor": self.cursor}
 
     # python-socketio's threads: check, then emit. Never touch anything but signals here.

@@ -3,9 +3,11 @@ import pytest
 import requests
 
 from shared import protocol
-from tests.support.browser import browser, page  # noqa: F401  (fixtures)
+from tests.support import browser as chromium
 
 pytest.importorskip("playwright.sync_api")
+
+browser, page = chromium.browser, chromium.page  # fixtures, shared with the desktop tests
 
 XSS = "<img src=x onerror=alert(1)>"
 
