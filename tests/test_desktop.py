@@ -1,8 +1,11 @@
 """The desktop client against the real stack: Redis, worker and server processes, real widgets
 offscreen, and the real page in a headless Chromium."""
 import re
+import threading
 import time
 import uuid
+
+from engineio import packet
 
 import psutil
 import pytest
@@ -13,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QPlainTextEdit, 
                                QTreeView)
 
 from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
-from desktop_client.connection import Connection
+from desktop_client.connection import Connection, _InOrderEngineIOClient
 from desktop_client.log_view import LineKind
 from desktop_client.main_window import MainWindow
 from desktop_client.task_list import Column
@@ -373,6 +376,29 @@ def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
     qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("message") == "seq 3")
     assert ui.row(task_id)["progress"] == 80
     assert window.connection.stale_events_ignored >= 2
+
+
+def test_messages_are_handled_one_at_a_time_in_arrival_order():
+    """python-engineio would start a thread per message, letting a slow handler be overtaken."""
+    client = _InOrderEngineIOClient()
+    handled, done = [], threading.Event()
+
+    def on_message(data):
+        if data == "0":
+            time.sleep(0.05)  # the next messages arrive meanwhile
+        handled.append((data, threading.current_thread().name))
+        if len(handled) == 20:
+            done.set()
+
+    client.on("message", on_message)
+    try:
+        for number in range(20):  # as the read loop hands them over
+            client._receive_packet(packet.Packet(packet.MESSAGE, data=str(number)))
+        assert done.wait(5)
+    finally:
+        client.stop_dispatching()
+    assert [data for data, _thread in handled] == [str(n) for n in range(20)]
+    assert {thread for _data, thread in handled} == {"socketio-dispatch"}
 
 
 @pytest.mark.parametrize("async_mode", ASYNC_MODES)
