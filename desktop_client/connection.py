@@ -1,7 +1,7 @@
 """The link to the server: one QObject owns python-socketio's Client and reports it as Qt signals.
 
 Threads: python-socketio calls the ``_on_*`` handlers on its own threads, one message at a time
-and in the order the messages arrived (see _InOrderEngineIOClient). Those handlers only check the
+and in the order the messages arrived (see shared/socketio_client.py). Those handlers only check the
 payload, note the resume cursor and emit a signal; everything else (the connection state, pending
 requests) lives on the GUI thread, in slots. Nothing here blocks the GUI thread: connecting runs
 on a thread of its own, emitting only queues a packet, and closing hands the (sometimes slow)
@@ -17,18 +17,17 @@ connection. A refused request is reported once, by its own signal: the server's 
 """
 import itertools
 import logging
-import queue
 import random
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-import engineio
 import socketio
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from shared import protocol
+from shared.socketio_client import OrderedClient
 
 from . import payloads
 
@@ -67,42 +66,6 @@ class _Request:
     on_reply: object  # called with the ack's arguments
     on_lost: object  # called with a reason when no ack can come any more
     reports_refusal: bool = True  # on_reply reports an `error` ack (the `protocol error` twin is dropped)
-
-
-class _InOrderEngineIOClient(engineio.Client):
-    """An Engine.IO client that handles messages one at a time, in the order they arrived.
-
-    python-engineio starts a new thread for every message, so the handler of one event can
-    overtake the handler of the one before it (python-socketio issue #382): a replay could then
-    reach the window out of order, and the resume cursor go backwards. Here one thread per
-    client takes the messages from a queue instead; it ends when the client is shut down.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._inbox = queue.SimpleQueue()
-        threading.Thread(target=self._dispatch, daemon=True, name="socketio-dispatch").start()
-
-    def _trigger_event(self, event, *args, run_async=False, **kwargs):
-        if event == "message" and run_async:
-            self._inbox.put(args)
-            return None
-        return super()._trigger_event(event, *args, run_async=run_async, **kwargs)
-
-    def stop_dispatching(self):
-        """End the dispatching thread once the messages already queued are handled."""
-        self._inbox.put(None)
-
-    def _dispatch(self):
-        while (args := self._inbox.get()) is not None:
-            super()._trigger_event("message", *args, run_async=False)  # logs a handler's error
-
-
-class _InOrderClient(socketio.Client):
-    """python-socketio's Client on an _InOrderEngineIOClient."""
-
-    def _engineio_client_class(self):
-        return _InOrderEngineIOClient
 
 
 def check_url(url):
@@ -379,10 +342,10 @@ class Connection(QObject):
     # Connecting, on a thread of its own.
 
     def _new_client(self):
-        return _InOrderClient(reconnection=True, reconnection_attempts=0,
-                              reconnection_delay=self._reconnection_delay,
-                              reconnection_delay_max=self._reconnection_delay_max,
-                              randomization_factor=0.5, handle_sigint=False, logger=False)
+        return OrderedClient(reconnection=True, reconnection_attempts=0,
+                             reconnection_delay=self._reconnection_delay,
+                             reconnection_delay_max=self._reconnection_delay_max,
+                             randomization_factor=0.5, handle_sigint=False, logger=False)
 
     def _start_connecting(self, link, wait_first):
         threading.Thread(target=self._connect_until_up, args=(link, wait_first), daemon=True,
@@ -503,8 +466,6 @@ def _shut_down(client):
             client.disconnect()
     except Exception:  # the link is being thrown away; nothing useful can be done
         log.debug("error while closing a socket.io client", exc_info=True)
-    finally:
-        client.eio.stop_dispatching()
 
 
 def _jitter(delay):

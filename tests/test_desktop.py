@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QApplication, QLabel, QLineEdit, QPlainTextEdit, 
                                QTreeView)
 
 from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
-from desktop_client.connection import Connection, _InOrderEngineIOClient
+from desktop_client.connection import Connection
+from shared.socketio_client import OrderedEngineIOClient
 from desktop_client.log_view import LineKind
 from desktop_client.main_window import MainWindow
 from desktop_client.task_list import Column
@@ -380,7 +381,7 @@ def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
 
 def test_messages_are_handled_one_at_a_time_in_arrival_order():
     """python-engineio would start a thread per message, letting a slow handler be overtaken."""
-    client = _InOrderEngineIOClient()
+    client = OrderedEngineIOClient()
     handled, done = [], threading.Event()
 
     def on_message(data):

@@ -1,9 +1,8 @@
 """A real python-socketio client that records everything the server sends it."""
 import threading
 
-import socketio
-
 from shared import protocol
+from shared.socketio_client import OrderedClient
 
 
 class RecordingClient:
@@ -28,7 +27,7 @@ class RecordingClient:
         """Connect again (after drop()), resuming from the last cursor seen."""
         self._generation += 1
         generation = self._generation
-        self.sio = socketio.Client(**self._client_kwargs)
+        self.sio = OrderedClient(**self._client_kwargs)
         self.sio.on("*", lambda event, data=None: self._record(generation, event, data),
                     namespace=protocol.NAMESPACE)
         self.sio.connect(self.server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10,
