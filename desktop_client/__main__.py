@@ -52,9 +52,15 @@ def main(argv=None):
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     window.show()
-    # Ctrl+C in the terminal closes the window the normal way (settings saved). Python only
-    # runs signal handlers between bytecodes, so a timer wakes the interpreter now and then.
+    # One line per connection change on stdout, for run_all.py's output and for scripts.
+    window.connection.state_changed.connect(
+        lambda state, attempt, detail: print(f"{state}: {window.connection.url}"
+                                             + (f" ({detail})" if detail else ""), flush=True))
+    # Ctrl+C in the terminal, or SIGTERM from run_all.py, closes the window the normal way
+    # (settings saved). Python only runs signal handlers between bytecodes, so a timer wakes the
+    # interpreter now and then.
     signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGTERM, lambda *_: window.close())
     wake = QTimer(interval=200)
     wake.timeout.connect(lambda: None)
     wake.start()

@@ -7,6 +7,11 @@ Nothing lost: every ``task progress`` event carries a ``cursor`` (its Redis Stre
 connects with ``auth={"cursor": <last cursor it saw, or null>}``; the server then sends every event after
 that cursor, in order, before the live ones. Without a cursor (first start) or with one older than the
 retained history, it sends a ``task list`` (recent tasks' latest state, and the cursor to carry on from).
+A list can be a little ahead of its cursor, so clients drop any event whose ``seq`` is not greater than
+the one they hold for that task.
+
+A refused request gets its error twice: in its ack (``{"error": {code, message}}``) and as a
+``protocol error`` event, for clients that send without waiting for acks.
 """
 import math
 import re
