@@ -24,10 +24,10 @@ def sender_for(system, tasks=1, kind=None):
 class Delivery:
     """Start a sender and a receiver for a system, run scheduled runs through them, stop both."""
 
-    def __init__(self, system, clients=1, client="lean"):
+    def __init__(self, system, clients=1, client="lean", sender_kind=None):
         self.system = system
         self.receiver = receiver_for(system, clients, client)
-        self.sender = sender_for(system)
+        self.sender = sender_for(system, kind=sender_kind)
 
     def __enter__(self):
         try:
