@@ -10,7 +10,6 @@ import sys
 
 from bench import report
 from bench.figures import Row
-from bench.plot import latency_plot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_PATH = os.path.join(ROOT, "docs", "PERFORMANCE.md")
@@ -57,6 +56,12 @@ every process on the machine), so a system that falls behind pays for it in its 
 def write(rows, data, meta):
     """Write the plot and the page."""
     sweep = data.get("latency", {}).get("sweep")
+    if sweep:
+        try:
+            from bench.plot import latency_plot
+        except ImportError:  # matplotlib: not yet in requirements.txt everywhere
+            print("matplotlib is not installed: docs/latency.png not drawn (pip install matplotlib)")
+            sweep = None
     if sweep:
         latency_plot(sweep, PLOT_PATH, f"{meta['date'][:10]}, {meta['machine']['CPU']}, "
                                        f"{meta['machine']['cores']} cores")
