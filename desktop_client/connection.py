@@ -88,7 +88,9 @@ class Connection(QObject):
     message_received = Signal(str)  # the text of a `my response`
     message_not_delivered = Signal(str, str)  # text sent, why the server did not confirm it
     task_started = Signal(str)  # the id in a `start task` ack
-    task_progress = Signal(object)  # a payloads.TaskUpdate, never stale
+    # New TaskUpdates (never stale), in stream order: one signal per message from the server, so a
+    # flood costs the GUI thread one queued call per batch, not one per event.
+    task_progress = Signal(object)
     # Recent tasks' latest state (TaskUpdates, oldest first), and whether the server could not
     # replay what was missed (too old): then events were lost and only latest states are known.
     task_list_received = Signal(object, bool)
@@ -381,7 +383,7 @@ class Connection(QObject):
 
         python-socketio calls it on its own threads, before every attempt.
         """
-        return {"cursor": self.cursor}
+        return {"cursor": self.cursor, "batch": True}
 
     # python-socketio's threads: check, then emit. Never touch anything but signals here.
 
@@ -397,7 +399,9 @@ class Connection(QObject):
         on("connect_error", lambda data=None, *_: self._on_connect_error(link, data))
         on(protocol.MY_RESPONSE, lambda payload=None, *_: self.message_received.emit(
             payloads.parse_response(payload)))
-        on(protocol.TASK_PROGRESS, lambda payload=None, *_: self._on_task_progress(link, payload))
+        on(protocol.TASK_PROGRESS, lambda payload=None, *_: self._take_progress(
+            link, [payloads.parse_progress(payload)]))
+        on(protocol.TASK_PROGRESS_BATCH, lambda payload=None, *_: self._on_progress_batch(link, payload))
         on(protocol.TASK_LIST, lambda payload=None, *_: self._on_task_list(link, payload))
         on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self._error_arrived.emit(
             link.generation, *payloads.parse_error(payload)))
@@ -424,16 +428,22 @@ class Connection(QObject):
         link.errors_reported += 1
         self._link_event.emit(link.generation, "error", _connect_error_text(data))
 
-    def _on_task_progress(self, link, payload):
-        update = payloads.parse_progress(payload)
-        with self._stream_lock:  # the cursor moves before anyone hears of the event
+    def _on_progress_batch(self, link, payload):
+        updates, unusable = payloads.parse_progress_batch(payload)
+        if unusable:
+            self.invalid_message.emit(f"Ignored {unusable} malformed events of a progress batch")
+        self._take_progress(link, updates)
+
+    def _take_progress(self, link, updates):
+        with self._stream_lock:  # the cursor moves before anyone hears of the events
             if link.generation != self._generation:
-                return  # dropped meanwhile: the next link resumes from the cursor before this event
-            self.progress_events_received += 1
-            self._cursor = update.cursor or self._cursor
-            news = self._is_news(update)
+                return  # dropped meanwhile: the next link resumes from the cursor before these
+            self.progress_events_received += len(updates)
+            for update in updates:
+                self._cursor = update.cursor or self._cursor
+            news = [update for update in updates if self._is_news(update)]
         if news:
-            self.task_progress.emit(update)
+            self.task_progress.emit(news)
 
     def _on_task_list(self, link, payload):
         task_list = payloads.parse_task_list(payload)

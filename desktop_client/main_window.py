@@ -24,6 +24,7 @@ SETTINGS_SPLITTER = "window/splitter"
 
 WINDOW_TITLE = "Task Progress"
 DEFAULT_SIZE = QSize(980, 680)
+LOG_EACH_UP_TO = 20  # progress updates in one message logged one line each; more are summed up
 STATE_LABELS = {ConnectionState.CONNECTING: "Connecting to {url}…",
                 ConnectionState.CONNECTED: "Connected to {url}",
                 ConnectionState.RECONNECTING: "Reconnecting to {url} (attempt {attempt})…",
@@ -133,8 +134,7 @@ class MainWindow(QMainWindow):
         connection.message_received.connect(self._log_message_received)
         connection.message_not_delivered.connect(self._restore_message)
         connection.task_started.connect(self._on_task_started)
-        connection.task_progress.connect(self.tasks.apply)
-        connection.task_progress.connect(self._log_task_progress)
+        connection.task_progress.connect(self._on_task_progress)
         connection.task_list_received.connect(self._on_task_list)
         connection.cancel_accepted.connect(self._log_cancel_accepted)
         connection.cancel_failed.connect(self._on_cancel_failed)
@@ -305,10 +305,20 @@ class MainWindow(QMainWindow):
         self.log_view.add_line(f"Started task {short_id(task_id)}", LineKind.RECEIVED)
 
     @Slot(object)
-    def _log_task_progress(self, update):
-        kind = LineKind.ERROR if update.state is TaskState.FAILED else LineKind.PROGRESS
-        self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
-                               f"{update.message}", kind)
+    def _on_task_progress(self, updates):
+        for update in updates:
+            self.tasks.apply(update)
+        # A flood is summed up in one line (every task's end still gets its own), so the log
+        # keeps telling what happened instead of scrolling faster than anyone can read.
+        shown = updates if len(updates) <= LOG_EACH_UP_TO else [u for u in updates if u.state.is_final]
+        if len(shown) < len(updates):
+            tasks = len({u.task_id for u in updates})
+            self.log_view.add_line(f"{len(updates)} progress updates for {tasks} tasks",
+                                   LineKind.PROGRESS)
+        for update in shown:
+            kind = LineKind.ERROR if update.state is TaskState.FAILED else LineKind.PROGRESS
+            self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
+                                   f"{update.message}", kind)
 
     @Slot(object, bool)
     def _on_task_list(self, updates, reset):

@@ -63,6 +63,20 @@ class TaskList:
     reset: bool  # the server could not replay what was missed since the cursor sent
 
 
+def parse_progress_batch(payload):
+    """Return (updates in order, how many events were unusable) from a `task progress batch`."""
+    events = _object(payload, "task progress batch").get("events")
+    if not isinstance(events, list):
+        raise ValueError("'events' must be a list")
+    updates, unusable = [], 0
+    for event in events:
+        try:
+            updates.append(parse_progress(event))
+        except ValueError:
+            unusable += 1
+    return updates, unusable
+
+
 def parse_task_list(payload):
     """Return the TaskList in a `task list` payload."""
     fields = _object(payload, "task list")

@@ -43,8 +43,7 @@ def celery_config(settings):
         "accept_content": ["json"],
         "result_accept_content": ["json"],
         "task_ignore_result": True,  # a task's state lives in our own store (server/progress.py)
-        "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        "worker_send_task_events": True,  # for Flower and `celery events`
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,

@@ -31,11 +31,11 @@ def handles(event):
 def on_connect(auth=None):
     """Resume the client from the last cursor it saw: it gets what it missed, then live events."""
     try:
-        cursor = protocol.parse_resume(auth)
+        cursor, batch = protocol.parse_connect_auth(auth)
     except ProtocolError as error:
         log.warning("refused connection from %s: %s", request.sid, error.message)
         raise ConnectionRefusedError(error.message, error.as_payload()) from None
-    current_app.extensions["relay"].join(request.sid, cursor)
+    current_app.extensions["relay"].join(request.sid, cursor, batch)
 
 
 @handles(protocol.MY_EVENT)

@@ -5,13 +5,14 @@ import time
 from flask import current_app
 
 from . import progress
+from .app import socketio
 
 log = logging.getLogger(__name__)
 
 # Workers on this machine answer within milliseconds; /healthz waits out the whole timeout.
 PING_TIMEOUT = 0.3
 CACHE_SECONDS = 10.0
-_cache = {"count": None, "at": 0.0}
+_cache = {"count": None, "at": float("-inf"), "refreshing": False}
 
 
 def redis_ok():
@@ -34,7 +35,19 @@ def live_worker_count(timeout=PING_TIMEOUT):
 
 
 def cached_worker_count():
-    """Return a recent live worker count, pinging only when the last one is stale."""
-    if _cache["count"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-        return live_worker_count()
+    """Return the last live worker count (None before the first), refreshing a stale one meanwhile.
+
+    Never pings on the caller's time: starting a task must not wait out a ping's timeout.
+    """
+    if time.monotonic() - _cache["at"] > CACHE_SECONDS and not _cache["refreshing"]:
+        _cache.update(refreshing=True, at=time.monotonic())
+        socketio.start_background_task(_refresh, current_app._get_current_object())
     return _cache["count"]
+
+
+def _refresh(app):
+    try:
+        with app.app_context():
+            live_worker_count()
+    finally:
+        _cache["refreshing"] = False

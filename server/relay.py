@@ -3,7 +3,9 @@
 One relay per server process tails the Redis Stream of task events. It alone sends `task progress`
 to clients, so for every client the order is the stream's order: when a client (re)connects with the
 last cursor it saw, the relay sends it every event after that cursor, then adds it to the live room,
-with no gap and no duplicate in between.
+with no gap and no duplicate in between. Clients that asked for batches get each read of the stream
+as one `task progress batch` message: encoded once, one websocket frame per client, however many
+events it holds.
 """
 import json
 import logging
@@ -19,7 +21,8 @@ from .progress import STREAM, TRIMMED
 
 log = logging.getLogger(__name__)
 
-LIVE_ROOM = "task-events"
+LIVE_ROOM = "task-events"  # clients that take one event per message (the original protocol)
+LIVE_BATCH_ROOM = "task-event-batches"  # clients that take `task progress batch`
 BLOCK_MS = 50  # longest wait before a newly connected client is served
 BATCH = 1000
 
@@ -34,13 +37,13 @@ class Relay:
         self._starting = threading.Lock()
         self._started = False
 
-    def join(self, sid, cursor):
+    def join(self, sid, cursor, batch=False):
         """Queue a client that just connected, with the last cursor it saw (or None)."""
         with self._starting:
             if not self._started:
                 self._started = True
                 self._socketio.start_background_task(self.run, self._start_position())
-        self._joins.put((sid, cursor))
+        self._joins.put((sid, cursor, batch))
 
     def _start_position(self):
         # Fixed now, before the first client's connection completes, so that every event
@@ -63,9 +66,13 @@ class Relay:
                 # Clients that connected while the read waited get everything before this batch
                 # now, and the batch live: a client connected before an event was relayed sees it.
                 self._serve_joins(client, last_id)
-                for entry_id, event in entries:
-                    self._emit(event, to=LIVE_ROOM)
-                    last_id = entry_id
+                if entries:
+                    events = [event for _entry_id, event in entries]
+                    if self._has_members(LIVE_ROOM):
+                        self._send_each(events, LIVE_ROOM)
+                    if self._has_members(LIVE_BATCH_ROOM):
+                        self._send_batch(events, LIVE_BATCH_ROOM)
+                    last_id = entries[-1][0]
                 if down_since is not None:
                     log.info("Redis is back after %.0fs; relaying task events again",
                              time.monotonic() - down_since)
@@ -92,18 +99,21 @@ class Relay:
     def _serve_joins(self, client, last_id):
         while True:
             try:
-                sid, cursor = self._joins.get_nowait()
+                sid, cursor, batch = self._joins.get_nowait()
             except queue.Empty:
                 return
-            self._catch_up(client, sid, cursor, last_id)
-            self._socketio.server.enter_room(sid, LIVE_ROOM, namespace=protocol.NAMESPACE)
+            self._catch_up(client, sid, cursor, batch, last_id)
+            self._socketio.server.enter_room(sid, LIVE_BATCH_ROOM if batch else LIVE_ROOM,
+                                             namespace=protocol.NAMESPACE)
 
-    def _catch_up(self, client, sid, cursor, last_id):
+    def _catch_up(self, client, sid, cursor, batch, last_id):
         if cursor is not None and self._can_resume(client, cursor, last_id):
             entries = client.xrange(STREAM, min=f"({cursor}", max=last_id) \
                 if _id(cursor) < _id(last_id) else []
-            for entry_id, fields in entries:
-                self._emit(self._decode(entry_id, fields), to=sid)
+            events = [self._decode(entry_id, fields) for entry_id, fields in entries]
+            send = self._send_batch if batch else self._send_each
+            for start in range(0, len(events), BATCH):
+                send(events[start:start + BATCH], sid)
             log.info("replayed %d events to %s after %s", len(entries), sid, cursor)
             return
         if cursor is not None:
@@ -122,10 +132,20 @@ class Relay:
         # and the client drops the repeats by seq); otherwise Redis lost its data.
         return _id(cursor) <= _id(last_id) or bool(client.xrange(STREAM, min=cursor, max=cursor))
 
-    def _emit(self, event, to):
-        # Each server process runs its own relay: never echo through the message queue.
-        self._socketio.emit(protocol.TASK_PROGRESS, event, namespace=protocol.NAMESPACE, to=to,
-                            ignore_queue=True)
+    # Each server process runs its own relay: never echo through the message queue.
+
+    def _send_each(self, events, to):
+        for event in events:
+            self._socketio.emit(protocol.TASK_PROGRESS, event, namespace=protocol.NAMESPACE, to=to,
+                                ignore_queue=True)
+
+    def _send_batch(self, events, to):
+        self._socketio.emit(protocol.TASK_PROGRESS_BATCH, {"events": events},
+                            namespace=protocol.NAMESPACE, to=to, ignore_queue=True)
+
+    def _has_members(self, room):
+        participants = self._socketio.server.manager.get_participants(protocol.NAMESPACE, room)
+        return next(participants, None) is not None
 
     @staticmethod
     def _decode(entry_id, fields):

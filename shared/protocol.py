@@ -5,7 +5,9 @@ Compatible with the original article's app: namespace ``/test``, ``my event`` an
 
 Nothing lost: every ``task progress`` event carries a ``cursor`` (its Redis Stream entry id). A client
 connects with ``auth={"cursor": <last cursor it saw, or null>}``; the server then sends every event after
-that cursor, in order, before the live ones. Without a cursor (first start) or with one older than the
+that cursor, in order, before the live ones. A client that also sends ``"batch": true`` gets the same
+events as ``task progress batch`` ``{events: [...]}`` instead, several per message when they come fast
+(one message per batch per client instead of one per event). Without a cursor (first start) or with one older than the
 retained history, it sends a ``task list`` (recent tasks' latest state, and the cursor to carry on from).
 A list can be a little ahead of its cursor, so clients drop any event whose ``seq`` is not greater than
 the one they hold for that task.
@@ -27,6 +29,7 @@ TASK_HISTORY = "task history"
 # Server -> client events.
 MY_RESPONSE = "my response"
 TASK_PROGRESS = "task progress"
+TASK_PROGRESS_BATCH = "task progress batch"
 TASK_LIST = "task list"
 PROTOCOL_ERROR = "protocol error"
 
@@ -170,22 +173,23 @@ def parse_task_id(task_id):
     return task_id
 
 
-def parse_resume(auth):
-    """Return the cursor a connecting client resumes from (None for a fresh start), or raise."""
+def parse_connect_auth(auth):
+    """Return (cursor or None, wants batches) from a connecting client's auth, or raise ProtocolError."""
     if auth is None:
-        return None
+        return None, False
     if not isinstance(auth, dict):
         raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
                             f"connection auth must be an object like {{\"cursor\": null}}, "
                             f"not {_type_name(auth)}")
+    batch = auth.get("batch", False)
+    if not isinstance(batch, bool):
+        raise ProtocolError(ErrorCode.INVALID_TYPE, f"'batch' must be true or false, not {_type_name(batch)}")
     cursor = auth.get("cursor")
-    if cursor is None:
-        return None
-    if not isinstance(cursor, str) or not CURSOR.match(cursor):
+    if cursor is not None and (not isinstance(cursor, str) or not CURSOR.match(cursor)):
         raise ProtocolError(ErrorCode.INVALID_TYPE,
                             f"'cursor' must be a cursor received from the server, like '1712-0', "
                             f"not {str(cursor)[:40]!r}")
-    return cursor
+    return cursor, batch
 
 
 def for_page():
@@ -194,7 +198,8 @@ def for_page():
         "namespace": NAMESPACE,
         "events": {"myEvent": MY_EVENT, "myResponse": MY_RESPONSE, "startTask": START_TASK,
                    "cancelTask": CANCEL_TASK, "taskHistory": TASK_HISTORY, "taskList": TASK_LIST,
-                   "taskProgress": TASK_PROGRESS, "protocolError": PROTOCOL_ERROR},
+                   "taskProgress": TASK_PROGRESS, "taskProgressBatch": TASK_PROGRESS_BATCH,
+                   "protocolError": PROTOCOL_ERROR},
         "finalStates": [str(s) for s in TaskState if s.is_final],
         "connectedGreeting": CONNECTED_GREETING,
         "maxMessageBytes": MAX_MESSAGE_BYTES,

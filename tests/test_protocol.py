@@ -52,7 +52,8 @@ def test_page_protocol_names_every_event_once():
     names = protocol.for_page()["events"].values()
     assert sorted(names) == sorted({protocol.MY_EVENT, protocol.MY_RESPONSE, protocol.START_TASK,
                                     protocol.CANCEL_TASK, protocol.TASK_HISTORY, protocol.TASK_LIST,
-                                    protocol.TASK_PROGRESS, protocol.PROTOCOL_ERROR})
+                                    protocol.TASK_PROGRESS, protocol.TASK_PROGRESS_BATCH,
+                                    protocol.PROTOCOL_ERROR})
 
 
 def test_config_defaults_are_safe():
@@ -85,3 +86,21 @@ def test_config_rejects_unusable_values_by_name(env, mentions):
 def test_redacted_hides_passwords():
     assert config.redacted("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
     assert config.redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize("auth, expected", [
+    (None, (None, False)), ({}, (None, False)), ({"cursor": None}, (None, False)),
+    ({"cursor": "1712-0"}, ("1712-0", False)), ({"cursor": "1712-3", "batch": True}, ("1712-3", True)),
+])
+def test_parse_connect_auth_accepts(auth, expected):
+    assert protocol.parse_connect_auth(auth) == expected
+
+
+@pytest.mark.parametrize("auth, code", [
+    ("x", "invalid_payload"), ([], "invalid_payload"), ({"cursor": 5}, "invalid_type"),
+    ({"cursor": "abc"}, "invalid_type"), ({"cursor": "1-1", "batch": 1}, "invalid_type"),
+])
+def test_parse_connect_auth_rejects(auth, code):
+    with pytest.raises(ProtocolError) as caught:
+        protocol.parse_connect_auth(auth)
+    assert caught.value.code == code

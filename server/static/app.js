@@ -126,7 +126,8 @@
     return;
   }
 
-  const socket = io(P.namespace, { auth: (cb) => cb({ cursor: lastCursor }) });
+  // batch: task events come as `task progress batch`, many per message when they come fast.
+  const socket = io(P.namespace, { auth: (cb) => cb({ cursor: lastCursor, batch: true }) });
   socket.on("connect", () => {
     setConnection("connected", "connected");
     socket.emit(E.myEvent, { data: P.connectedGreeting });
@@ -144,9 +145,13 @@
   window.addEventListener("offline", () => setConnection("offline", "offline (no network)"));
 
   socket.on(E.myResponse, (msg) => log("Received: " + String(msg && msg.data)));
-  socket.on(E.taskProgress, (event) => {
+  function takeProgress(event) {
     if (event && typeof event.cursor === "string") lastCursor = event.cursor;
     showProgress(event);
+  }
+  socket.on(E.taskProgress, takeProgress);
+  socket.on(E.taskProgressBatch, (batch) => {
+    if (batch && Array.isArray(batch.events)) batch.events.forEach((event) => takeProgress(event));
   });
   socket.on(E.taskList, (list) => {
     if (list && typeof list.cursor === "string") lastCursor = list.cursor;

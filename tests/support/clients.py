@@ -9,13 +9,17 @@ class RecordingClient:
     """A socket.io client on the /test namespace that keeps every event it receives, in order.
 
     Like the real clients it remembers the last cursor it saw and sends it whenever it
-    (re)connects, so the server replays what it missed.
+    (re)connects, so the server replays what it missed. With batch=True (the page's and the desktop
+    app's way) task events come as `task progress batch`; they are recorded one `task progress`
+    entry per event all the same, and `batches` counts the messages.
     """
 
-    def __init__(self, server_url, cursor=None, **client_kwargs):
+    def __init__(self, server_url, cursor=None, batch=True, **client_kwargs):
         client_kwargs.setdefault("reconnection", False)
         self.server_url = server_url
         self.cursor = cursor
+        self.batch = batch
+        self.batches = 0
         self.events = []
         self._client_kwargs = client_kwargs
         self._changed = threading.Condition()
@@ -31,13 +35,18 @@ class RecordingClient:
         self.sio.on("*", lambda event, data=None: self._record(generation, event, data),
                     namespace=protocol.NAMESPACE)
         self.sio.connect(self.server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10,
-                         auth=lambda: {"cursor": self.cursor})
+                         auth=lambda: {"cursor": self.cursor, "batch": self.batch})
 
     def _record(self, generation, event, data):
         with self._changed:
             if generation != self._generation:
                 return  # a dropped connection's last words: the new one resumes after our cursor
-            self.events.append((event, data))
+            if event == protocol.TASK_PROGRESS_BATCH and isinstance(data, dict):
+                self.batches += 1
+                self.events.extend((protocol.TASK_PROGRESS, e) for e in data["events"])
+                self.cursor = data["events"][-1].get("cursor", self.cursor) if data["events"] else self.cursor
+            else:
+                self.events.append((event, data))
             if event == protocol.TASK_PROGRESS and isinstance(data, dict):
                 self.cursor = data.get("cursor", self.cursor)
             elif event == protocol.TASK_LIST and isinstance(data, dict):
