@@ -19,6 +19,7 @@ if settings.async_mode == "eventlet":
     eventlet.monkey_patch()
 
 import errno  # noqa: E402
+import gc  # noqa: E402
 import logging  # noqa: E402
 
 from server.app import create_app, socketio  # noqa: E402
@@ -33,6 +34,10 @@ def main():
     # One line per request is noise next to the app's own log; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app(settings)
+    # The app's start-up objects (Flask, Celery, kombu, eventlet: ~300,000) never become garbage;
+    # frozen, they leave every later collection, which would otherwise stall events for ~18 ms.
+    gc.collect()
+    gc.freeze()
     task_progress = app.extensions["task_progress"]
     if not task_progress.ping():
         log.error("%s", task_progress.unavailable_error())
