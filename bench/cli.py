@@ -51,13 +51,13 @@ def run_figures(names, plan, log_dir, log=print, lab=None):
     with contextlib.nullcontext(lab) if lab else Lab(log_dir) as lab:
         for name in names:
             log(f"[{name}] running ({plan.name})")
-            started = time.monotonic()
+            started, load = time.monotonic(), machine.load_average()
             try:
                 figure_rows, figure_data = importlib.import_module(FIGURES[name]).run(lab, plan, log)
             except Exception as exc:  # one broken figure must not cost the others
                 traceback.print_exc()
                 figure_rows, figure_data = [Row(f"{name}: failed", "", note=f"{type(exc).__name__}: {exc}")], {}
-            data[name] = {"seconds": time.monotonic() - started, **figure_data}
+            data[name] = {"seconds": time.monotonic() - started, "load_average_before": load, **figure_data}
             rows += figure_rows
             log(f"[{name}] done in {time.monotonic() - started:.0f}s")
     return rows, data

@@ -55,6 +55,7 @@ every process on the machine), so a system that falls behind pays for it in its 
 
 def write(rows, data, meta):
     """Write the plot and the page."""
+    data = {name: figure for name, figure in data.items() if isinstance(figure, dict)}
     sweep = data.get("latency", {}).get("sweep")
     if sweep:
         try:
@@ -66,13 +67,14 @@ def write(rows, data, meta):
         latency_plot(sweep, PLOT_PATH, f"{meta['date'][:10]}, {meta['machine']['CPU']}, "
                                        f"{meta['machine']['cores']} cores")
     with open(DOC_PATH, "w") as doc:
-        doc.write(page(rows, meta, bool(sweep)))
+        doc.write(page(rows, data, meta, bool(sweep)))
 
 
-def page(rows, meta, with_plot):
+def page(rows, data, meta, with_plot):
     """Return the page's Markdown."""
     machine = "\n".join(f"| {label} | {value} |" for label, value in meta["machine"].items())
-    load = meta["load_average"]
+    load = [meta["load_average"]["start"]] + [figure["load_average_before"] for figure in data.values()
+                                             if "load_average_before" in figure]
     parts = [
         "# Performance",
         f"Measured {meta['date']} with `{meta['command']}` (plan *{meta['plan']}*), wall time "
@@ -81,7 +83,7 @@ def page(rows, meta, with_plot):
         "desktop, idle). Raw results: `bench/results/latest.json` (not committed).",
         "## Machine\n\n| | |\n|---|---|\n" + machine,
         f"**Noise.** The machine is shared: other engineers ran tests on the same 2 cores during the run "
-        f"(load average {load['start']:.2f} at the start, {load['end']:.2f} at the end). Hence medians "
+        f"(1-minute load average {min(load):.2f} to {max(load):.2f} as each figure began). Hence medians "
         "over repeats and same-run ratios; single runs vary by tens of percent.",
         "## Results\n\n" + report.markdown_table(rows),
     ]
