@@ -44,13 +44,31 @@ def main():
     log.info("serving on %s (async mode %s, Redis %s)", settings.server_url, settings.async_mode,
              config.redacted(settings.redis_url))
     try:
-        socketio.run(app, host=settings.server_host, port=settings.server_port,
-                     allow_unsafe_werkzeug=True, log_output=False)
+        if settings.async_mode == "eventlet":
+            serve_eventlet(app, settings.server_host, settings.server_port)
+        else:
+            socketio.run(app, host=settings.server_host, port=settings.server_port,
+                         allow_unsafe_werkzeug=True, log_output=False)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             sys.exit(f"Port {settings.server_port} on {settings.server_host} is already in use: "
                      "stop the program using it or choose another with SERVER_PORT.")
         raise
+
+
+def serve_eventlet(app, host, port):
+    """Serve app with eventlet's WSGI server, sending each small packet at once."""
+    import socket
+
+    import eventlet.wsgi
+
+    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = eventlet.listen(address, family)
+    # Without TCP_NODELAY, Nagle's algorithm holds a small websocket frame until the previous one is
+    # acknowledged, and a steady event stream settles at ~10 ms per event instead of under 1 ms.
+    # Accepted connections inherit the option from the listener.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, log_output=False)
 
 
 if __name__ == "__main__":
