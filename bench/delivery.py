@@ -1,6 +1,7 @@
 """A system's load pair: a sender process and a receiving process that run on one shared schedule."""
 from bench.children import go_time, node_child, python_child
 from bench.stack import FLOOR, OURS
+from shared import protocol
 
 STARTUP_TIMEOUT = 60
 
@@ -9,10 +10,14 @@ def receiver_for(system, clients=1, client="lean"):
     """Return the receiving process for system: socket.io clients in Node, or the floor's SUBSCRIBE."""
     if system.kind == FLOOR:
         return python_child("floor-subscriber", "bench.load.floor_subscriber", "--redis-url", system.redis_url)
-    # Our server sends a new client the task list just before adding it to the live room.
-    ready_event = "task list" if system.kind == OURS else ""
+    if system.kind != OURS:
+        return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
+                          "--event", "task progress", "--ready-event", "", "--client", client)
+    # Our server sends a new client the task list just before adding it to the live room; our
+    # clients (the page, the desktop app) take task events in batches.
     return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
-                      "--event", "task progress", "--ready-event", ready_event, "--client", client)
+                      "--event", protocol.TASK_PROGRESS_BATCH, "--batched", 1,
+                      "--ready-event", protocol.TASK_LIST, "--client", client)
 
 
 def sender_for(system, tasks=1, kind=None):

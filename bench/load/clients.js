@@ -18,8 +18,9 @@ function monotonic() {
 }
 
 // Open one client: the lean one by default, socket.io-client's when `kind` is "socket.io".
-function openClient(kind, url) {
-  const auth = { cursor: null };
+function openClient(kind, url, batched = false) {
+  // batched: ask our server for `task progress batch` messages, as the page and the desktop app do.
+  const auth = batched ? { cursor: null, batch: true } : { cursor: null };
   if (kind === "socket.io") {
     return io(url + NAMESPACE, { transports: ["websocket"], forceNew: true, reconnection: false, auth,
                                  timeout: 20000 });
@@ -29,12 +30,12 @@ function openClient(kind, url) {
 
 // Connect `count` clients, `batch` at a time; resolve with the sockets once each saw `readyEvent`
 // (or connected, when readyEvent is empty). `setup(socket, index)` runs before each connects.
-async function connectAll(url, count, batch, readyEvent, setup, kind = "lean") {
+async function connectAll(url, count, batch, readyEvent, setup, kind = "lean", batched = false) {
   const sockets = [];
   for (let first = 0; first < count; first += batch) {
     const pending = [];
     for (let index = first; index < Math.min(count, first + batch); index++) {
-      const socket = openClient(kind, url);
+      const socket = openClient(kind, url, batched);
       setup(socket, index);
       sockets.push(socket);
       pending.push(new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 // Hold N socket.io clients and time every event against the intended send time in its message.
 // node bench/load/receive.js --url URL --clients N --event "task progress" [--ready-event "task list"]
-//                            [--client lean|socket.io]
+//                            [--client lean|socket.io] [--batched 1 (with --event "task progress batch")]
 // Prints `ready` once every client is in. For each `go T COUNT RATE` line on stdin it prints
 // `result {...}` when every client has every event of that run, or GRACE seconds after the last was due.
 "use strict";
@@ -45,13 +45,15 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   const clients = Number(options.clients);
   let run = null;
+  const batched = options.batched === "1";
   const sockets = await connectAll(options.url, clients, Number(options.batch || 50), options["ready-event"],
     (socket, index) => socket.on(options.event, (data) => {
       if (!run) return;
       const now = monotonic();
-      // An array is a batch of events in one packet (the relay batching proposed in docs/PERFORMANCE.md).
-      for (const event of Array.isArray(data) ? data : [data]) run.record(index, event && event.message, now);
-    }), options.client);
+      // A `task progress batch` holds several events in one message.
+      const events = batched ? (data && data.events) || [] : [data];
+      for (const event of events) run.record(index, event && event.message, now);
+    }), options.client, batched);
   let disconnects = 0;
   sockets.forEach((socket) => socket.on("disconnect", () => disconnects++));
   say("ready");
