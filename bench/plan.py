@@ -15,7 +15,7 @@ class Plan:
     fanout_clients: int = 100
     fanout_step_seconds: float = 2.5
     fanout_start_rate: float = 100  # events/s the search starts from (x clients = deliveries/s)
-    fanout_steps: int = 6  # rate levels tried per search: doubling until a failure, then bisection
+    fanout_steps: int = 8  # rate levels per search: doubling until a failure (up to 12,800/s), then bisection
     cost_calls: int = 2000  # emits timed per worker-cost run
     cost_tasks: int = 50  # task starts timed per worker-cost run
     clicks: int = 40  # starts timed per click-latency run
