@@ -48,7 +48,8 @@ def main():
             serve_eventlet(app, settings.server_host, settings.server_port)
         else:
             socketio.run(app, host=settings.server_host, port=settings.server_port,
-                         allow_unsafe_werkzeug=True, log_output=False)
+                         allow_unsafe_werkzeug=True, log_output=False,
+                         request_handler=no_delay_request_handler())
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             sys.exit(f"Port {settings.server_port} on {settings.server_host} is already in use: "
@@ -69,6 +70,20 @@ def serve_eventlet(app, host, port):
     # Accepted connections inherit the option from the listener.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     eventlet.wsgi.server(listener, app, log_output=False)
+
+
+def no_delay_request_handler():
+    """Return Werkzeug's request handler class, made to send each small packet at once too."""
+    import socket
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    class NoDelayRequestHandler(WSGIRequestHandler):
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see serve_eventlet
+
+    return NoDelayRequestHandler
 
 
 if __name__ == "__main__":
