@@ -11,7 +11,6 @@ import uuid
 
 from launcher.redis_server import RedisServer
 from server.progress import TaskProgress
-from shared import protocol
 from shared.protocol import TaskState
 from tests.conftest import start_server
 from tests.support.clients import RecordingClient
