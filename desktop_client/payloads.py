@@ -65,16 +65,7 @@ class TaskList:
 
 def parse_progress_batch(payload):
     """Return (updates in order, how many events were unusable) from a `task progress batch`."""
-    events = _object(payload, "task progress batch").get("events")
-    if not isinstance(events, list):
-        raise ValueError("'events' must be a list")
-    updates, unusable = [], 0
-    for event in events:
-        try:
-            updates.append(parse_progress(event))
-        except ValueError:
-            unusable += 1
-    return updates, unusable
+    return _updates(_object(payload, "task progress batch").get("events"), "events")
 
 
 def parse_task_list(payload):

@@ -111,13 +111,7 @@ def echo_text(data):
 
 def parse_message(payload):
     """Return the text of a ``my event`` payload, or raise ProtocolError naming the problem."""
-    if not isinstance(payload, dict):
-        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
-                            f"'{MY_EVENT}' takes an object like {{\"data\": \"text\"}}, "
-                            f"not {_type_name(payload)}")
-    if "data" not in payload:
-        raise ProtocolError(ErrorCode.MISSING_FIELD, f"'{MY_EVENT}' needs a 'data' field")
-    data = payload["data"]
+    data = _required_field(payload, MY_EVENT, "data", '"text"')
     if not isinstance(data, str):
         raise ProtocolError(ErrorCode.INVALID_TYPE,
                             f"'data' must be a string, not {_type_name(data)}")
@@ -154,13 +148,7 @@ def parse_task_request(payload, default_seconds):
 
 def parse_task_ref(payload, event):
     """Return the task id named by a ``{task_id}`` payload, or raise ProtocolError."""
-    if not isinstance(payload, dict):
-        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
-                            f"'{event}' takes an object like {{\"task_id\": \"...\"}}, "
-                            f"not {_type_name(payload)}")
-    if "task_id" not in payload:
-        raise ProtocolError(ErrorCode.MISSING_FIELD, f"'{event}' needs a 'task_id' field")
-    return parse_task_id(payload["task_id"])
+    return parse_task_id(_required_field(payload, event, "task_id", '"..."'))
 
 
 def parse_task_id(task_id):
@@ -204,6 +192,17 @@ def for_page():
         "connectedGreeting": CONNECTED_GREETING,
         "maxMessageBytes": MAX_MESSAGE_BYTES,
     }
+
+
+def _required_field(payload, event, field, example):
+    """Return payload[field], raising ProtocolError if payload is no object or lacks it."""
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                            f"'{event}' takes an object like {{\"{field}\": {example}}}, "
+                            f"not {_type_name(payload)}")
+    if field not in payload:
+        raise ProtocolError(ErrorCode.MISSING_FIELD, f"'{event}' needs a '{field}' field")
+    return payload[field]
 
 
 def _type_name(value):
