@@ -1,5 +1,6 @@
 """run_all.py end to end: the whole system from one command, driven and stopped as a user would."""
 import contextlib
+import json
 import os
 import re
 import signal
@@ -165,7 +166,16 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
     assert_all_gone(tree)
     assert {"run_all", "redis", "worker", "server"} <= {PREFIXED.match(line).group(1) for line in run.lines}
     assert "\x1b[" not in run.output()  # colour only on a terminal
-    assert (tmp_path / "redis" / "appendonlydir").is_dir()  # the private Redis keeps its data
+
+    # The private Redis keeps its data: the next start still knows the task (whatever file layout
+    # the Redis version uses for its append-only file).
+    [task_id] = {event["task_id"] for event in client.of(protocol.TASK_PROGRESS)}
+    again = launch("--no-desktop", "--port", free_port(), "--async-mode", async_mode)
+    url = again.wait_ready()
+    with urllib.request.urlopen(f"{url}/tasks/{task_id}", timeout=10) as reply:
+        assert json.loads(reply.read())["state"] == "succeeded"
+    again.process.send_signal(signal.SIGINT)
+    assert again.finish() == 0, again.output()
 
 
 def test_port_in_use_is_refused_before_anything_starts(launch):
