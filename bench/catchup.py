@@ -12,7 +12,7 @@ import uuid
 from launcher.redis_server import RedisServer
 from server.progress import TaskProgress
 from shared.protocol import TaskState
-from tests.conftest import start_server
+from tests.support.stack import start_server
 from tests.support.clients import RecordingClient
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from launcher import readiness
 from launcher.redis_server import RedisServer, free_port
-from tests.conftest import stack_env, start_server, start_worker
+from tests.support.stack import stack_env, start_server, start_worker
 from tests.support.processes import Service, python
 
 ASYNC_MODES = ("eventlet", "threading")

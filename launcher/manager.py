@@ -10,6 +10,7 @@ carries every child's lines and exits, and the signals; the loop starts the next
 message. A child's death, a readiness timeout and a signal thus all end up in one place.
 """
 import datetime
+import os
 import queue
 import signal
 import threading
@@ -139,7 +140,8 @@ class Manager:
 
     def _on_exit(self, process):
         if self._stopping.is_set():
-            self.say(f"{process.name} stopped ({describe_exit(process.returncode)})")
+            normal = process.returncode in (0, -signal.SIGTERM, -signal.SIGINT, 128 + signal.SIGTERM)
+            self.say(f"{process.name} stopped" + ("" if normal else f" ({describe_exit(process.returncode)})"))
         elif process.clean_exit_stops and process.returncode == 0:
             self._finish(CLEAN, f"{process.name} closed: stopping everything")
         else:
@@ -182,6 +184,12 @@ class Manager:
     def _signal_groups(self, processes, force):
         for process in processes:
             if self._gone(process):
+                continue
+            if not force and process.stop_main_first:
+                # A warm shutdown: its main process stops its own children, after their tasks are
+                # back in the queue; the group is killed only if that takes longer than the grace.
+                self.say(f"sending SIGTERM to {process.name} (pid {process.pid})")
+                _signal_main(process.pid)
                 continue
             name = "SIGKILL" if force else "SIGTERM"
             self.say(f"sending {name} to {process.name} (process group {process.pid})")
@@ -228,3 +236,10 @@ class Manager:
 def _text(data):
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return text.rstrip("\r\n")
+
+
+def _signal_main(pid):
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass

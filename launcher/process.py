@@ -23,7 +23,8 @@ class Process:
     """A child process of the system, with the check that tells when it is ready to serve."""
 
     def __init__(self, name, argv, env, cwd, ready=None, ready_timeout=60.0, waiting_for="ready",
-                 clean_exit_stops=False, stops_last=False, announce=None, popen_kwargs=None):
+                 clean_exit_stops=False, stops_last=False, stop_main_first=False, announce=None,
+                 popen_kwargs=None):
         self.name = name
         self.argv = argv
         self.env = env
@@ -33,6 +34,7 @@ class Process:
         self.waiting_for = waiting_for  # what the check waits for, in words, for a timeout message
         self.clean_exit_stops = clean_exit_stops  # an exit with 0 is the user's way to stop it all
         self.stops_last = stops_last  # stopped after the others, which depend on it
+        self.stop_main_first = stop_main_first  # TERM to the main process only, the group after the grace
         self.popen_kwargs = popen_kwargs or {}
         self.announce = announce  # a line (substring) the child prints once it can be checked
         self.announced = threading.Event()

@@ -33,7 +33,7 @@ def worker_process(env, settings):
     # Celery logs "<name> ready." at INFO once its consumer listens; below INFO there is no such line.
     says_ready = logging.getLevelName(settings.log_level) in range(logging.INFO + 1)
     announce = f"{name} ready.".encode() if says_ready else None
-    worker = Process("worker", argv, env, ROOT, ready_timeout=60,
+    worker = Process("worker", argv, env, ROOT, ready_timeout=60, stop_main_first=True,
                      waiting_for=f"worker {name} to answer a ping", announce=announce)
 
     def answers_ping():

@@ -5,7 +5,10 @@ from flask_socketio import SocketIO
 
 from shared import config
 
+from shared import protocol
+
 from . import progress
+from .health import HealthMonitor
 from .relay import Relay
 
 socketio = SocketIO()
@@ -29,6 +32,7 @@ def create_app(settings=None):
     socketio.init_app(app, message_queue=settings.redis_url, channel=config.SOCKETIO_CHANNEL,
                       async_mode=settings.async_mode)
     app.extensions["relay"] = Relay(socketio, app.extensions["task_progress"])
+    app.extensions["health"] = HealthMonitor(socketio, app.extensions["task_progress"])
     return app
 
 
@@ -46,10 +50,20 @@ def celery_config(settings):
         "worker_send_task_events": True,  # for Flower and `celery events`
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A task is redelivered if not acknowledged within this: longer than any task may run
+        # (its time limits), so a slow task is never run twice. A worker that died is noticed
+        # much sooner, by the task's lease (server/progress.py).
+        "broker_transport_options": {"visibility_timeout": visibility_timeout(settings)},
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
         "include": ["server.tasks"],
     }
+
+
+def visibility_timeout(settings):
+    """Return the broker's visibility timeout: above the longest task's hard time limit."""
+    from .tasks import time_limits
+    return int(time_limits(protocol.MAX_TASK_SECONDS, settings.task_time_limit_factor)[1]) + 600
 
 
 def celery_init_app(app):

@@ -36,6 +36,7 @@ def on_connect(auth=None):
         log.warning("refused connection from %s: %s", request.sid, error.message)
         raise ConnectionRefusedError(error.message, error.as_payload()) from None
     current_app.extensions["relay"].join(request.sid, cursor, batch)
+    emit(protocol.SYSTEM_HEALTH, current_app.extensions["health"].current())
 
 
 @handles(protocol.MY_EVENT)
@@ -85,6 +86,9 @@ def on_error(exc):
     elif isinstance(exc, progress.RedisUnavailable):
         error = ProtocolError(ErrorCode.REDIS_UNAVAILABLE, str(exc))
         log.error("%r from %s failed: %s", _event_name(), request.sid, exc)
+    elif isinstance(exc, progress.ServerBusy):
+        error = ProtocolError(ErrorCode.SERVER_BUSY, str(exc))
+        log.warning("%r from %s refused: %s", _event_name(), request.sid, exc)
     else:
         error = ProtocolError(ErrorCode.INTERNAL_ERROR,
                               "the server could not handle this message; the error is in its log")

@@ -1,53 +1,67 @@
-"""What the system can tell about its own health: Redis reachable, workers alive."""
+"""What the system can tell about its own health (Redis reachable, workers alive), pushed to clients.
+
+One monitor per server process checks once a second and sends `system health` to this process's
+clients whenever the answer changes (and to each client as it connects), so both clients can show
+"no worker running" or "Redis unreachable" instead of a green "connected". It also sweeps the task
+leases (watchdog.py), as every worker does.
+"""
 import logging
-import time
+import threading
 
-from flask import current_app
+from shared import protocol
 
-from . import progress
-from .app import socketio
+from . import watchdog
+from .progress import RedisUnavailable, ServerBusy
 
 log = logging.getLogger(__name__)
 
-# Workers on this machine answer within milliseconds; /healthz waits out the whole timeout.
-PING_TIMEOUT = 0.3
-CACHE_SECONDS = 10.0
-_cache = {"count": None, "at": float("-inf"), "refreshing": False}
+CHECK_SECONDS = 1.0
 
 
-def redis_ok():
-    """Tell whether Redis answers."""
-    return progress.get().ping()
-
-
-def live_worker_count(timeout=PING_TIMEOUT):
-    """Ping every Celery worker and return how many answered."""
-    if not redis_ok():  # fail fast: Celery would retry the broker for seconds first
-        return 0
+def check(store):
+    """Return the system's health now: {redis: bool, workers: int}."""
     try:
-        replies = current_app.extensions["celery"].control.ping(timeout=timeout)
-    except Exception as exc:  # the broker is down: no worker can be reached either
-        log.warning("could not ping workers: %s", exc)
-        return 0
-    count = len(replies or [])
-    _cache.update(count=count, at=time.monotonic())
-    return count
+        return {"redis": True, "workers": store.live_workers()}
+    except (RedisUnavailable, ServerBusy):
+        return {"redis": False, "workers": 0}
 
 
-def cached_worker_count():
-    """Return the last live worker count (None before the first), refreshing a stale one meanwhile.
+class HealthMonitor:
+    """Watch Redis and the workers from this server process, and tell its clients when that changes."""
 
-    Never pings on the caller's time: starting a task must not wait out a ping's timeout.
-    """
-    if time.monotonic() - _cache["at"] > CACHE_SECONDS and not _cache["refreshing"]:
-        _cache.update(refreshing=True, at=time.monotonic())
-        socketio.start_background_task(_refresh, current_app._get_current_object())
-    return _cache["count"]
+    def __init__(self, socketio, store):
+        self._socketio = socketio
+        self._store = store
+        self._sweeper = watchdog.LeaseSweeper(store)
+        self._current = None
+        self._starting = threading.Lock()
 
+    def current(self):
+        """Return the latest health, checking now if the monitor has not run yet."""
+        with self._starting:
+            if self._current is None:
+                self._current = check(self._store)
+                self._socketio.start_background_task(self.run)
+        return self._current
 
-def _refresh(app):
-    try:
-        with app.app_context():
-            live_worker_count()
-    finally:
-        _cache["refreshing"] = False
+    def run(self):
+        """Check every CHECK_SECONDS until the process ends."""
+        while True:
+            self._socketio.sleep(CHECK_SECONDS)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("health check failed; trying again in %g s", CHECK_SECONDS)
+
+    def tick(self):
+        """Check once; tell every client of this process if the health changed; sweep the leases."""
+        health = check(self._store)
+        if health != self._current:
+            log.log(logging.INFO if health["redis"] and health["workers"] else logging.WARNING,
+                    "system health: Redis %s, %d worker(s) alive",
+                    "reachable" if health["redis"] else "unreachable", health["workers"])
+            self._current = health
+            self._socketio.emit(protocol.SYSTEM_HEALTH, health, namespace=protocol.NAMESPACE,
+                                ignore_queue=True)
+        if health["redis"]:
+            self._sweeper.sweep()

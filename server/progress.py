@@ -1,69 +1,183 @@
-"""Task progress, kept in Redis: each task's latest state and full history, and one ordered stream.
+"""Task progress, kept in Redis: each task's latest state and full history, one ordered stream, leases.
 
 Every task event is appended, atomically, to the task's history and to one Redis Stream whose
 entry id is the event's ``cursor``; the relay (relay.py) tails that stream to deliver events to
-clients in order. One Redis client and one socket.io emitter per process, created on first use and
-again after a fork, so Celery's prefork children never share a connection with their parent.
+clients in order. Each change of a task's life is one Lua script, so whichever processes race
+(several workers, several servers sweeping leases, a Celery revoke), a task gets exactly one
+final event and its ``seq`` runs without gap.
+
+Leases: a task that is running holds a lease, renewed by each of its reports and measured by
+Redis's own clock. When the lease runs out (its worker died, hit a hard time limit or was
+killed), any server or worker that sweeps (``expire_leases``) ends the task as failed. A task
+that Celery delivers again after its worker died knows it (``begin``): it runs as the next
+attempt, visibly, up to ``max_attempts``.
+
+One Redis client per process, created on first use and again after a fork, so Celery's prefork
+children never share a connection with their parent. Its pool blocks when all its connections are
+busy, so a burst waits for a connection instead of failing as if Redis were down.
 """
 import json
+import logging
 import os
+import random
 import time
+import uuid
 
 import redis
 import socketio
-from flask import current_app
 
 from shared import config, protocol
 from shared.protocol import TaskState
 
+log = logging.getLogger(__name__)
+
 STREAM = "tasks:events"
 TRIMMED = "tasks:events:trimmed"  # the newest cursor no longer in the stream
 RECENT = "tasks:recent"
+LEASES = "tasks:leases"  # task id -> when its lease ends (ms, Redis clock)
+WORKERS = "workers:alive"  # worker name -> its last heartbeat (ms, Redis clock)
 TRIM_SLACK = 1000  # trim in batches: amortised O(1) per event
-FINAL_STATES = tuple(str(s) for s in TaskState if s.is_final)
+POOL_SIZE = 50  # Redis connections per process; more concurrent requests wait for one...
+POOL_TIMEOUT = 10.0  # ...this long, then are refused as "busy" (not as "Redis unavailable")
+WORKER_ALIVE_MS = 5000  # a worker whose last heartbeat is older is not counted as alive
 
-# Record one event: refuse it after a final state, turn it into `cancelled` when a cancel was asked,
-# give it the next seq and a cursor, and store it as the latest state and in the history.
-# Trimming is exact and remembered, so the relay knows whether a cursor's successors are all kept.
-# KEYS: task hash, task history list, stream, recent set, trimmed marker.
-# ARGV: task_id, state, percent, message, ts, retention, stream length, recent limit, trim slack.
-_RECORD = """
+# Texts a task's events carry when the system, not the task, ends or restarts it.
+LOST_RUNNING = "failed: worker lost: no report for {seconds:g} s"
+LOST_QUEUED = "failed: worker lost before the task started: no word from it for {seconds:g} s"
+RESTARTED = "restarted after its worker %s (attempt %d of %d)"
+GAVE_UP = "failed: its worker %s during attempt %d of %d; not run again"
+REQUEUED = "queued: its worker stopped; it runs again when a worker starts"
+CANCELLED = "cancelled"
+REVOKED = "cancelled: revoked through Celery"
+KEEP_PERCENT = -1  # record(): keep the task's current percent
+
+# Shared by every script below. KEYS: task hash, task history list, stream, recent set, trimmed
+# marker, leases. ARGV: task id, ts, retention (s), stream length, trim slack, lease (ms), then
+# the script's own.
+_STORE_EVENT = """
+local function is_final(state)
+  return state == 'succeeded' or state == 'failed' or state == 'cancelled'
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Give the event the next seq and a cursor; store it as the latest state and in the history.
+-- Trimming is exact and remembered, so the relay knows whether a cursor's successors are all kept.
 local current = redis.call('HGET', KEYS[1], 'state')
-if current == 'succeeded' or current == 'failed' or current == 'cancelled' then return false end
-local state, message = ARGV[2], ARGV[4]
-if redis.call('HGET', KEYS[1], 'cancel') and state ~= 'failed' then
-  state, message = 'cancelled', 'cancelled'
+local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1')
+local percent_now = tonumber(redis.call('HGET', KEYS[1], 'percent') or '0')
+
+local function store_event(state, percent, message, attempt)
+  local task_id, ts = ARGV[1], tonumber(ARGV[2])
+  local event = {task_id = task_id, state = state, percent = percent, message = message,
+                 seq = redis.call('HINCRBY', KEYS[1], 'seq', 1), attempt = attempt, ts = ts}
+  local cursor = redis.call('XADD', KEYS[3], '*', 'event', cjson.encode(event))
+  local excess = redis.call('XLEN', KEYS[3]) - tonumber(ARGV[4])
+  if excess > tonumber(ARGV[5]) then
+    local doomed = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', excess)
+    redis.call('SET', KEYS[5], doomed[#doomed][1])
+    redis.call('XTRIM', KEYS[3], 'MAXLEN', ARGV[4])
+  end
+  event.cursor = cursor
+  local encoded = cjson.encode(event)
+  redis.call('HSET', KEYS[1], 'state', state, 'event', encoded, 'percent', percent, 'attempt', attempt)
+  redis.call('RPUSH', KEYS[2], encoded)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  if not current then
+    redis.call('ZADD', KEYS[4], ts, task_id)
+    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ts - tonumber(ARGV[3]))
+  end
+  if state == 'running' then
+    redis.call('ZADD', KEYS[6], now_ms() + tonumber(ARGV[6]), task_id)
+  else
+    redis.call('ZREM', KEYS[6], task_id)
+  end
+  return state
 end
-local event = {task_id = ARGV[1], state = state, percent = tonumber(ARGV[3]), message = message,
-               seq = redis.call('HINCRBY', KEYS[1], 'seq', 1), ts = tonumber(ARGV[5])}
-local cursor = redis.call('XADD', KEYS[3], '*', 'event', cjson.encode(event))
-local excess = redis.call('XLEN', KEYS[3]) - tonumber(ARGV[7])
-if excess > tonumber(ARGV[9]) then
-  local doomed = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', excess)
-  redis.call('SET', KEYS[5], doomed[#doomed][1])
-  redis.call('XTRIM', KEYS[3], 'MAXLEN', ARGV[7])
-end
-event.cursor = cursor
-local encoded = cjson.encode(event)
-redis.call('HSET', KEYS[1], 'state', state, 'event', encoded)
-redis.call('RPUSH', KEYS[2], encoded)
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-if not current then
-  redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
-end
-return state
 """
 
-# Ask a task to stop: return its state before the request ('' for an unknown task).
-_REQUEST_CANCEL = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return '' end
-if state ~= 'succeeded' and state ~= 'failed' and state ~= 'cancelled' then
-  redis.call('HSET', KEYS[1], 'cancel', '1')
+# Record what a task (or the server, for `queued`) reports. Refused after a final state; turned
+# into `cancelled` when a cancel was asked, into `queued` when its worker is stopping; percent
+# never goes back within one attempt (a negative percent keeps the current one). A report retried after a lost reply is stored once.
+# ARGV[7..]: state, percent, message, report id, requeued message.
+_REPORT = _STORE_EVENT + """
+if is_final(current) then return false end
+local state, percent, message = ARGV[7], tonumber(ARGV[8]), ARGV[9]
+if redis.call('HGET', KEYS[1], 'report') == ARGV[10] then return current end
+redis.call('HSET', KEYS[1], 'report', ARGV[10])
+local cancel = redis.call('HGET', KEYS[1], 'cancel')
+if cancel and state ~= 'failed' then
+  state, message = 'cancelled', cancel
+elseif state == 'running' and redis.call('HGET', KEYS[1], 'requeue') then
+  redis.call('HDEL', KEYS[1], 'requeue')
+  state, message = 'queued', ARGV[11]
 end
-return state
+if percent < 0 then percent = percent_now end
+if state == 'running' and current == 'running' then percent = math.max(percent, percent_now) end
+return store_event(state, percent, message, attempt)
+"""
+
+# A worker starts running the task. A task that had started before was interrupted (its worker
+# died, or stopped and requeued it): it runs as the next attempt, or fails after the last one.
+# Return the state stored (only `running` means: go on), or false for a finished task.
+# ARGV[7..]: max attempts, first message, restarted format, gave-up format.
+_BEGIN = _STORE_EVENT + """
+if is_final(current) then return false end
+local max_attempts, message = tonumber(ARGV[7]), ARGV[8]
+redis.call('HDEL', KEYS[1], 'requeue')
+if redis.call('HGET', KEYS[1], 'started') then
+  local why = current == 'queued' and 'stopped' or 'died'
+  if attempt >= max_attempts then
+    return store_event('failed', percent_now, string.format(ARGV[10], why, attempt, max_attempts), attempt)
+  end
+  attempt = attempt + 1
+  message = string.format(ARGV[9], why, attempt, max_attempts)
+end
+redis.call('HSET', KEYS[1], 'started', '1')
+local cancel = redis.call('HGET', KEYS[1], 'cancel')
+if cancel then return store_event('cancelled', 0, cancel, attempt) end
+return store_event('running', 0, message, attempt)
+"""
+
+# End a task whose lease ran out (checked again here: it may have reported since it was found).
+# ARGV[7..]: message for a running task, message for a task that had not started.
+_EXPIRE = _STORE_EVENT + """
+local deadline = redis.call('ZSCORE', KEYS[6], ARGV[1])
+if not deadline or tonumber(deadline) > now_ms() then return false end
+if not current or is_final(current) then
+  redis.call('ZREM', KEYS[6], ARGV[1])
+  return false
+end
+return store_event('failed', percent_now, current == 'queued' and ARGV[8] or ARGV[7], attempt)
+"""
+
+# Ask a task to stop: a queued one ends `cancelled` now, a running one at its next report.
+# Return its state before the request ('' for an unknown task). ARGV[7]: the cancelled message.
+_REQUEST_CANCEL = _STORE_EVENT + """
+if not current then return '' end
+if is_final(current) then return current end
+redis.call('HSET', KEYS[1], 'cancel', ARGV[7])
+if current == 'queued' then store_event('cancelled', percent_now, ARGV[7], attempt) end
+return current
+"""
+
+# A worker took the task from the queue: lease it, so a worker that dies before starting it is
+# noticed too.
+_HOLD = _STORE_EVENT + """
+if current == 'queued' and not redis.call('ZSCORE', KEYS[6], ARGV[1]) then
+  redis.call('ZADD', KEYS[6], now_ms() + tonumber(ARGV[6]), ARGV[1])
+end
+return current or false
+"""
+
+# The worker running the task is stopping: its next report puts it back in the queue.
+_REQUEST_REQUEUE = _STORE_EVENT + """
+if current == 'running' then redis.call('HSET', KEYS[1], 'requeue', '1') end
+return current or false
 """
 
 
@@ -71,56 +185,145 @@ class RedisUnavailable(RuntimeError):
     """Redis cannot be reached, so no task can be started or looked up."""
 
 
+class ServerBusy(RuntimeError):
+    """Every Redis connection of this process stayed busy for POOL_TIMEOUT: the request waited in vain."""
+
+
+class _WaitingPool(redis.BlockingConnectionPool):
+    """A connection pool that waits for a free connection, and says so when none comes."""
+
+    def get_connection(self, *args, **kwargs):
+        try:
+            return super().get_connection(*args, **kwargs)
+        except redis.ConnectionError as exc:
+            if str(exc) == "No connection available.":  # redis-py's words for a pool timeout
+                raise ServerBusy(f"the server is busy: no Redis connection came free within "
+                                 f"{self.timeout:g} s; try again in a moment") from None
+            raise
+
+
 def _keys(task_id):
-    return [f"task:{task_id}", f"task:{task_id}:events", STREAM, RECENT, TRIMMED]
+    return [f"task:{task_id}", f"task:{task_id}:events", STREAM, RECENT, TRIMMED, LEASES]
 
 
 class TaskProgress:
-    """Record task events in Redis and read them back: latest state, history, stream."""
+    """Record task events in Redis and read them back: latest state, history, stream, leases."""
 
-    def __init__(self, redis_url, retention_seconds, stream_length):
+    def __init__(self, redis_url, retention_seconds, stream_length, lease_seconds=10.0,
+                 max_attempts=3):
         self.redis_url = redis_url
         self.retention_seconds = retention_seconds
         self.stream_length = stream_length
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
         self._pid = None
+
+    def _connect(self):
+        """Return this process's Redis client and scripts, made anew after a fork."""
+        if self._pid != os.getpid():
+            pool = _WaitingPool.from_url(self.redis_url, decode_responses=True, max_connections=POOL_SIZE,
+                                         timeout=POOL_TIMEOUT, socket_connect_timeout=2, socket_timeout=5)
+            client = redis.Redis(connection_pool=pool)
+            self._redis = client
+            self._scripts = {name: client.register_script(source) for name, source in (
+                ("report", _REPORT), ("begin", _BEGIN), ("expire", _EXPIRE), ("cancel", _REQUEST_CANCEL),
+                ("hold", _HOLD), ("requeue", _REQUEST_REQUEUE))}
+            self._emitter = None
+            self._pid = os.getpid()
+        return self._redis
 
     @property
     def redis(self):
         """Return this process's Redis client."""
-        if self._pid != os.getpid():
-            self._redis = redis.Redis.from_url(self.redis_url, decode_responses=True,
-                                               socket_connect_timeout=2, socket_timeout=5)
-            self._record = self._redis.register_script(_RECORD)
-            self._request_cancel = self._redis.register_script(_REQUEST_CANCEL)
-            self._emitter = socketio.RedisManager(self.redis_url, channel=config.SOCKETIO_CHANNEL,
-                                                  write_only=True)
-            self._pid = os.getpid()
-        return self._redis
+        return self._connect()
 
-    def record(self, task_id, state, percent, message):
+    def _run(self, script, task_id, *args, client=None):
+        self._connect()
+        common = [task_id, time.time(), self.retention_seconds, self.stream_length, TRIM_SLACK,
+                  int(self.lease_seconds * 1000)]
+        return self._scripts[script](keys=_keys(task_id), args=common + list(args), client=client)
+
+    def record(self, task_id, state, percent, message, retry_for=0.0):
         """Record a task's new state; return the state stored, or None if the task was already final.
 
-        The state stored is `cancelled` instead when a cancel was asked for: callers check it.
+        The state stored is `cancelled` instead when a cancel was asked for, and `queued` when the
+        task's worker is stopping: callers check it. With retry_for, a Redis outage is waited out
+        for up to that many seconds (the worker's way); without, it fails at once (a request's way).
         """
-        self.redis  # noqa: B018  (connect in this process)
-        try:
-            raw = self._record(keys=_keys(task_id),
-                               args=[task_id, str(TaskState(state)), int(percent), message, time.time(),
-                                     self.retention_seconds, self.stream_length,
-                                     protocol.RECENT_TASKS_LIMIT, TRIM_SLACK])
-        except (redis.RedisError, OSError) as exc:
-            raise self.unavailable_error() from exc
+        report_id = uuid.uuid4().hex[:16]  # the same on every retry: stored once
+        raw = self._retrying(retry_for, lambda: self._run(
+            "report", task_id, str(TaskState(state)), int(percent), message, report_id, REQUEUED))
         return TaskState(raw) if raw else None
 
-    def request_cancel(self, task_id):
+    def record_on(self, pipe, task_id, state, percent, message):
+        """Queue a record of a task's new state on a pipeline of this store's client (bulk senders)."""
+        self._run("report", task_id, str(TaskState(state)), int(percent), message, uuid.uuid4().hex[:16],
+                  REQUEUED, client=pipe)
+
+    def begin(self, task_id, message, retry_for=0.0):
+        """Mark the task running (as its next attempt if it had started before); return the state stored.
+
+        Only `running` means the task should do its work; None means it had already finished.
+        """
+        raw = self._retrying(retry_for, lambda: self._run(
+            "begin", task_id, self.max_attempts, message, RESTARTED, GAVE_UP))
+        return TaskState(raw) if raw else None
+
+    def request_cancel(self, task_id, message=CANCELLED):
         """Ask a task to stop; return its state before the request, or None for an unknown task."""
-        self.redis  # noqa: B018
-        state = self._guard(lambda: self._request_cancel(keys=[f"task:{task_id}"]))
+        state = self._guard(lambda: self._run("cancel", task_id, message))
         return TaskState(state) if state else None
+
+    def request_requeue(self, task_id):
+        """Ask a running task to go back to the queue at its next report (its worker is stopping)."""
+        self._guard(lambda: self._run("requeue", task_id))
+
+    def hold(self, task_id):
+        """Lease a queued task that a worker has just taken from the queue."""
+        self._guard(lambda: self._run("hold", task_id))
+
+    def expire_leases(self):
+        """End, as failed, every task whose lease ran out; return their ids."""
+        def sweep():
+            seconds, micros = self.redis.time()
+            due = self.redis.zrangebyscore(LEASES, "-inf", seconds * 1000 + micros // 1000, start=0, num=100)
+            lost_running = LOST_RUNNING.format(seconds=self.lease_seconds)
+            lost_queued = LOST_QUEUED.format(seconds=self.lease_seconds)
+            return [task_id for task_id in due if self._run("expire", task_id, lost_running, lost_queued)]
+        return self._guard(sweep)
+
+    def redis_uptime(self):
+        """Return how many seconds the Redis server has been up."""
+        return self._guard(lambda: int(self.redis.info("server")["uptime_in_seconds"]))
+
+    def worker_alive(self, name):
+        """Note that the worker called name is alive now."""
+        def beat():
+            seconds, micros = self.redis.time()
+            now = seconds * 1000 + micros // 1000
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(WORKERS, {name: now})
+                pipe.zremrangebyscore(WORKERS, "-inf", now - 10 * WORKER_ALIVE_MS)
+                pipe.execute()
+        self._guard(beat)
+
+    def worker_gone(self, name):
+        """Note that the worker called name has stopped."""
+        self._guard(lambda: self.redis.zrem(WORKERS, name))
+
+    def live_workers(self):
+        """Return how many workers sent a heartbeat within the last WORKER_ALIVE_MS."""
+        def count():
+            seconds, micros = self.redis.time()
+            return self.redis.zcount(WORKERS, seconds * 1000 + micros // 1000 - WORKER_ALIVE_MS, "+inf")
+        return self._guard(count)
 
     def say(self, text):
         """Broadcast a ``my response`` line to every client, as the original task did."""
-        self.redis  # noqa: B018
+        self._connect()
+        if self._emitter is None:
+            self._emitter = socketio.RedisManager(self.redis_url, channel=config.SOCKETIO_CHANNEL,
+                                                  write_only=True)
         self._emitter.emit(protocol.MY_RESPONSE, {"data": text}, namespace=protocol.NAMESPACE)
 
     def latest(self, task_id):
@@ -147,14 +350,28 @@ class TaskProgress:
         """Tell whether Redis answers."""
         try:
             return bool(self.redis.ping())
-        except (redis.RedisError, OSError):
+        except (redis.RedisError, OSError, ServerBusy):
             return False
 
-    def _guard(self, read):
+    def _guard(self, call):
         try:
-            return read()
+            return call()
         except (redis.RedisError, OSError) as exc:
             raise self.unavailable_error() from exc
+
+    def _retrying(self, seconds, call):
+        """Return call(), retrying with backoff while Redis is unreachable, for up to seconds."""
+        deadline = time.monotonic() + seconds
+        delay = 0.05
+        while True:
+            try:
+                return self._guard(call)
+            except RedisUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("%s; retrying in %.1f s", exc, delay)
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
 
     def unavailable_error(self):
         """Return the error that explains Redis cannot be reached, and what to do."""
@@ -163,13 +380,18 @@ class TaskProgress:
                                 "which starts one for you")
 
 
+def from_settings(settings):
+    """Return a TaskProgress configured by settings (shared/config.py)."""
+    return TaskProgress(settings.redis_url, settings.task_retention_seconds, settings.event_stream_length,
+                        settings.task_lease_seconds, settings.task_max_attempts)
+
+
 def init_app(app):
     """Give the app its TaskProgress."""
-    settings = app.config["SETTINGS"]
-    app.extensions["task_progress"] = TaskProgress(settings.redis_url, settings.task_retention_seconds,
-                                                   settings.event_stream_length)
+    app.extensions["task_progress"] = from_settings(app.config["SETTINGS"])
 
 
 def get():
     """Return the current app's TaskProgress."""
+    from flask import current_app
     return current_app.extensions["task_progress"]

@@ -93,9 +93,8 @@ def _unknown(task_id):
 @bp.get(protocol.ROUTE_HEALTH)
 def healthz():
     """Report whether Redis answers and how many workers are alive."""
-    if not health.redis_ok():
-        return {"redis": False, "workers": 0}, 503
-    return {"redis": True, "workers": health.live_worker_count()}
+    status = health.check(progress.get())
+    return status, 200 if status["redis"] else 503
 
 
 def _json_body():
@@ -120,6 +119,12 @@ def bad_request(error):
 def redis_unavailable(error):
     log.error("%s %s failed: %s", request.method, request.path, error)
     return {"error": {"code": ErrorCode.REDIS_UNAVAILABLE, "message": str(error)}}, 503
+
+
+@bp.app_errorhandler(progress.ServerBusy)
+def server_busy(error):
+    log.warning("%s %s refused: %s", request.method, request.path, error)
+    return {"error": {"code": ErrorCode.SERVER_BUSY, "message": str(error)}}, 503, {"Retry-After": "1"}
 
 
 @bp.app_errorhandler(HTTPException)

@@ -2,57 +2,70 @@
 import contextlib
 import logging
 import math
+import os
+import sys
 import time
 import uuid
 
-from celery import shared_task
+from celery import current_task, shared_task
+from celery.exceptions import Ignore, Reject, SoftTimeLimitExceeded
 
 from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError, TaskState
 
-from . import health, progress
+from . import progress
 
 log = logging.getLogger(__name__)
 
 # How often a running task reports progress (and so notices a cancel); the protocol promises
 # at least one report a second.
 STEP_SECONDS = 0.5
+TIME_LIMIT_SLACK = 30.0  # seconds a task may overrun factor x its expected length...
+HARD_LIMIT_GRACE = 30.0  # ...and after the soft limit, before its process is killed
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def start_background_task(seconds):
     """Queue the background task for `seconds` of work and return its id."""
+    from flask import current_app
+    settings = current_app.config["SETTINGS"]
     task_id = uuid.uuid4().hex
-    progress.get().record(task_id, TaskState.QUEUED, 0, _queued_message())
-    background_task.apply_async((task_id, seconds), task_id=task_id)
+    store = progress.get()
+    message = "queued: waiting for a worker" if store.live_workers() else no_worker_message()
+    store.record(task_id, TaskState.QUEUED, 0, message)
+    soft, hard = time_limits(seconds, settings.task_time_limit_factor)
+    background_task.apply_async((task_id, seconds), task_id=task_id, soft_time_limit=soft, time_limit=hard)
     log.info("queued task %s for %ss", task_id, seconds)
     return task_id
 
 
+def time_limits(seconds, factor):
+    """Return (soft, hard) time limits for a task expected to take `seconds`."""
+    soft = seconds * factor + TIME_LIMIT_SLACK
+    return soft, soft + HARD_LIMIT_GRACE
+
+
+def no_worker_message():
+    """Return the `queued` text for when no worker runs, with a command that starts one as printed."""
+    return (f"queued: no worker is running yet; start one with `{sys.executable} -m celery "
+            f"--workdir {PROJECT_ROOT} -A server.worker worker` (or use run_all.py)")
+
+
 def cancel_task(task_id):
     """Stop a task: a queued one never starts, a running one stops at its next step."""
-    store = progress.get()
-    state = store.request_cancel(task_id)
+    state = progress.get().request_cancel(task_id)
     if state is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"no task {task_id!r}")
     if state.is_final:
         raise ProtocolError(ErrorCode.CONFLICT, f"task {task_id} has already {state}")
-    if state == TaskState.QUEUED:
-        store.record(task_id, TaskState.CANCELLED, 0, "cancelled before it started")
     log.info("cancel requested for %s task %s", state, task_id)
-
-
-def _queued_message():
-    if health.cached_worker_count() == 0:
-        return "queued: no worker is running yet; start one with `celery -A server.worker worker`"
-    return "queued: waiting for a worker"
 
 
 @shared_task(name="taskprogress.background_task")
 def background_task(task_id, seconds):
     """Do the original app's background work, reporting progress at least once a second."""
     steps = max(1, math.ceil(seconds / STEP_SECONDS))
-    with tracked(task_id) as report:
-        report(TaskState.RUNNING, 0, f"running: 0 of {steps} steps")
+    with tracked(task_id, f"running: 0 of {steps} steps") as report:
         progress.get().say(protocol.BACKGROUND_STARTING)
         for step in range(1, steps + 1):
             time.sleep(seconds / steps)
@@ -63,28 +76,63 @@ def background_task(task_id, seconds):
 
 
 class TaskStopped(Exception):
-    """The task was cancelled, or already finished: stop working on it."""
+    """The task was cancelled, requeued or already finished: stop working on it."""
+
+    def __init__(self, state):
+        super().__init__(state)
+        self.state = state
 
 
 @contextlib.contextmanager
-def tracked(task_id):
-    """Yield a progress reporter for task_id that stops the task once it is cancelled.
+def tracked(task_id, first_message="running"):
+    """Mark task_id running and yield a progress reporter that stops the task once it must stop.
 
-    An exception ends the task as failed, with a readable message.
+    A task Celery runs again after its worker died runs as its next attempt (or not at all after
+    the last one). A cancel ends it `cancelled` (and Celery is told it was revoked); its worker
+    stopping puts it back in the queue; an exception ends it `failed`, with a readable message.
+    Reports wait out a Redis outage of up to REDIS_OUTAGE_SECONDS.
     """
+    from flask import current_app
+    store = progress.get()
+    patience = current_app.config["SETTINGS"].redis_outage_seconds
     last_percent = 0
 
     def report(state, percent, message):
         nonlocal last_percent
-        if progress.get().record(task_id, state, percent, message) in (None, TaskState.CANCELLED):
-            raise TaskStopped()
+        stored = store.record(task_id, state, percent, message, retry_for=patience)
+        if stored != state:
+            raise TaskStopped(stored)
         last_percent = percent
 
     try:
+        started = store.begin(task_id, first_message, retry_for=patience)
+        if started is not TaskState.RUNNING:
+            raise TaskStopped(started)
         yield report
-    except TaskStopped:
-        log.info("task %s stopped: cancelled or already final", task_id)
-    except Exception as exc:
-        progress.get().record(task_id, TaskState.FAILED, last_percent,
-                              f"failed: {type(exc).__name__}: {exc}")
+    except TaskStopped as stop:
+        _stopped(task_id, stop.state)
+    except SoftTimeLimitExceeded:
+        limit = getattr(current_task.request, "timelimit", (None, None))[1]
+        store.record(task_id, TaskState.FAILED, last_percent,
+                     "failed: time limit exceeded" + (f" ({limit:g} s)" if limit else ""), retry_for=patience)
         raise
+    except Exception as exc:
+        store.record(task_id, TaskState.FAILED, last_percent, f"failed: {type(exc).__name__}: {exc}",
+                     retry_for=patience)
+        raise
+
+
+def _stopped(task_id, state):
+    """Tell Celery how a task that stopped early ended, so Flower shows what clients see."""
+    if state is None:  # already final when it reported: a late redelivery, or its lease ran out
+        state = TaskState((progress.get().latest(task_id) or {}).get("state", TaskState.FAILED))
+    log.info("task %s stopped: %s", task_id, state)
+    if state is TaskState.QUEUED:
+        raise Reject("its worker is stopping: back to the queue", requeue=True)
+    if state is TaskState.CANCELLED:
+        current_task.send_event("task-revoked", terminated=False, signum=None, expired=False)
+    elif state is TaskState.FAILED:
+        current_task.send_event("task-failed", exception="WorkerLostError('worker lost')", traceback="")
+    else:
+        current_task.send_event("task-succeeded", result="None", runtime=0)
+    raise Ignore()

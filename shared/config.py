@@ -20,6 +20,10 @@ DEFAULTS = {
     "WORKER_CONCURRENCY": "4",
     "TASK_RETENTION_SECONDS": str(24 * 3600),
     "EVENT_STREAM_LENGTH": "100000",
+    "TASK_LEASE_SECONDS": "10",
+    "TASK_MAX_ATTEMPTS": "3",
+    "TASK_TIME_LIMIT_FACTOR": "2",
+    "REDIS_OUTAGE_SECONDS": "60",
     "LOG_LEVEL": "INFO",
 }
 
@@ -41,6 +45,10 @@ class Settings:
     worker_concurrency: int
     task_retention_seconds: int
     event_stream_length: int
+    task_lease_seconds: float
+    task_max_attempts: int
+    task_time_limit_factor: float
+    redis_outage_seconds: float
     log_level: str
 
     @property
@@ -76,6 +84,10 @@ def load(environ=None):
         worker_concurrency=_number(get, "WORKER_CONCURRENCY", int, 1, 256),
         task_retention_seconds=_number(get, "TASK_RETENTION_SECONDS", int, 60, 365 * 24 * 3600),
         event_stream_length=_number(get, "EVENT_STREAM_LENGTH", int, 1000, 100_000_000),
+        task_lease_seconds=_number(get, "TASK_LEASE_SECONDS", float, 1, 3600),
+        task_max_attempts=_number(get, "TASK_MAX_ATTEMPTS", int, 1, 100),
+        task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
+        redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
         log_level=get("LOG_LEVEL").upper(),
     )
 

@@ -31,6 +31,7 @@ MY_RESPONSE = "my response"
 TASK_PROGRESS = "task progress"
 TASK_PROGRESS_BATCH = "task progress batch"
 TASK_LIST = "task list"
+SYSTEM_HEALTH = "system health"
 PROTOCOL_ERROR = "protocol error"
 
 # HTTP routes (Flask rule syntax).
@@ -43,8 +44,13 @@ ROUTE_TASK_CANCEL = "/tasks/<task_id>/cancel"
 ROUTE_HEALTH = "/healthz"
 ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 
-# The fields of every `task progress` event (and of each entry of a `task list`).
-PROGRESS_FIELDS = ("task_id", "state", "percent", "message", "seq", "ts", "cursor")
+# The fields of every `task progress` event (and of each entry of a `task list`). `attempt` counts
+# the task's runs: 1, then 2, 3 … when Celery runs it again after its worker died or stopped
+# (the first event of a re-run says so); `percent` never goes back within one attempt.
+PROGRESS_FIELDS = ("task_id", "state", "percent", "message", "seq", "attempt", "ts", "cursor")
+# The fields of `system health`, sent to each client on connecting and whenever they change:
+# whether Redis answers, and how many workers are alive (0: tasks wait in the queue).
+HEALTH_FIELDS = ("redis", "workers")
 
 BACKGROUND_STARTED_REPLY = "Started"
 BACKGROUND_STARTING = "background task starting ..."
@@ -88,6 +94,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REDIS_UNAVAILABLE = "redis_unavailable"
+    SERVER_BUSY = "server_busy"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -187,7 +194,7 @@ def for_page():
         "events": {"myEvent": MY_EVENT, "myResponse": MY_RESPONSE, "startTask": START_TASK,
                    "cancelTask": CANCEL_TASK, "taskHistory": TASK_HISTORY, "taskList": TASK_LIST,
                    "taskProgress": TASK_PROGRESS, "taskProgressBatch": TASK_PROGRESS_BATCH,
-                   "protocolError": PROTOCOL_ERROR},
+                   "systemHealth": SYSTEM_HEALTH, "protocolError": PROTOCOL_ERROR},
         "finalStates": [str(s) for s in TaskState if s.is_final],
         "connectedGreeting": CONNECTED_GREETING,
         "maxMessageBytes": MAX_MESSAGE_BYTES,

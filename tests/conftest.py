@@ -3,23 +3,11 @@ import os
 
 import pytest
 
-from launcher import readiness
-from launcher.redis_server import RedisServer, free_port
+from launcher.redis_server import RedisServer
 from tests.support.clients import RecordingClient
-from tests.support.processes import Service, python
+from tests.support.stack import ASYNC_MODES, start_server, start_worker
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-TEST_TASK_SECONDS = "1"
-ASYNC_MODES = ["eventlet", "threading"]
-
-
-def stack_env(redis_url, **extra):
-    """Return the environment for a worker or server process of the test stack."""
-    env = dict(os.environ, REDIS_URL=redis_url, BACKGROUND_TASK_SECONDS=TEST_TASK_SECONDS,
-               PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -32,26 +20,6 @@ def redis_server():
 @pytest.fixture(scope="session")
 def log_dir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("logs"))
-
-
-def start_worker(redis_url, log_dir, name="worker", **env):
-    """Start a Celery worker (with the tests' extra tasks) and wait until it answers a ping."""
-    service = Service(name, python("-m", "celery", "-A", "server.worker", "worker",
-                                   "--loglevel=INFO", "--include=tests.support.tasks",
-                                   f"--hostname={name}@%h"),
-                      stack_env(redis_url, **env), log_dir).start()
-    return service.wait_ready(lambda: readiness.worker_count(redis_url) > 0, timeout=60)
-
-
-def start_server(redis_url, log_dir, async_mode, name=None, port=None, **env):
-    """Start `python -m server` on a free port and wait until /healthz answers."""
-    port = port or free_port()
-    service = Service(name or f"server-{async_mode}", python("-m", "server"),
-                      stack_env(redis_url, SERVER_PORT=port, SOCKETIO_ASYNC_MODE=async_mode, **env),
-                      log_dir).start()
-    service.url = f"http://127.0.0.1:{port}"
-    service.port = port
-    return service.wait_ready(lambda: readiness.health(service.url)[0] is not None, timeout=30)
 
 
 @pytest.fixture(scope="session")

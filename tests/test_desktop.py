@@ -24,7 +24,7 @@ from desktop_client.task_list import Column
 from launcher.redis_server import RedisServer, free_port
 from server.progress import TRIM_SLACK, TaskProgress
 from shared import protocol
-from tests.conftest import ASYNC_MODES, start_server
+from tests.support.stack import ASYNC_MODES, start_server
 from tests.support import browser as chromium
 from tests.support.desktop import (DeliveredEvents, ServerSideEmitter, TickGapMeter, in_background,
                                    progress_event, record_burst, task_progress)

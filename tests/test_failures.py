@@ -1,4 +1,9 @@
 """The article's bumps and other failures are explained clearly and harm nothing else."""
+import os
+import re
+import shlex
+import signal
+import subprocess
 import uuid
 
 import pytest
@@ -7,7 +12,7 @@ from celery import Celery
 
 from launcher.redis_server import free_port
 from shared import protocol
-from tests.conftest import ASYNC_MODES, start_server
+from tests.support.stack import ASYNC_MODES, start_server
 from tests.support.clients import RecordingClient
 from tests.support.tasks import FAILURE_MESSAGE
 
@@ -60,16 +65,32 @@ def test_missing_redis_is_explained_and_the_server_keeps_serving(server_without_
         client.close()
 
 
-def test_a_task_started_with_no_worker_says_how_to_start_one(redis_server, log_dir):
-    # A Redis with no worker: the article's "forgotten worker" bump.
+def test_a_task_started_with_no_worker_says_how_to_start_one_that_works_as_printed(log_dir, tmp_path):
+    # A Redis with no worker: the article's "forgotten worker" bump. The first task after the
+    # server starts gets the hint, and the command in it, run as printed from anywhere, starts a
+    # worker that runs the task.
     from launcher.redis_server import RedisServer
     with RedisServer() as lonely_redis:
         service = start_server(lonely_redis.url, log_dir, "threading", name="server-no-worker")
+        worker = None
         try:
             assert requests.get(service.url + "/healthz", timeout=10).json() == {"redis": True, "workers": 0}
-            task_id = requests.post(service.url + "/tasks", json={}, timeout=10).json()["task_id"]
+            task_id = requests.post(service.url + "/tasks", json={"seconds": 0.5}, timeout=10).json()["task_id"]
             latest = requests.get(f"{service.url}/tasks/{task_id}", timeout=5).json()
             assert latest["state"] == "queued"
-            assert "celery -A server.worker worker" in latest["message"]
+            command = re.search(r"start one with `([^`]+)`", latest["message"]).group(1)
+            worker = subprocess.Popen(shlex.split(command), cwd=tmp_path, start_new_session=True,
+                                      env=dict(os.environ, REDIS_URL=lonely_redis.url),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            client = RecordingClient(service.url)
+            try:
+                client.wait_for(lambda _: (requests.get(f"{service.url}/tasks/{task_id}", timeout=5)
+                                           .json()["state"] == "succeeded"), timeout=60,
+                                what="the task, run by the worker the hint started")
+            finally:
+                client.close()
         finally:
+            if worker is not None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
             service.stop()

@@ -53,7 +53,7 @@ def test_page_protocol_names_every_event_once():
     assert sorted(names) == sorted({protocol.MY_EVENT, protocol.MY_RESPONSE, protocol.START_TASK,
                                     protocol.CANCEL_TASK, protocol.TASK_HISTORY, protocol.TASK_LIST,
                                     protocol.TASK_PROGRESS, protocol.TASK_PROGRESS_BATCH,
-                                    protocol.PROTOCOL_ERROR})
+                                    protocol.SYSTEM_HEALTH, protocol.PROTOCOL_ERROR})
 
 
 def test_config_defaults_are_safe():

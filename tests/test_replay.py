@@ -7,7 +7,7 @@ import requests
 
 from shared import protocol
 from shared.protocol import TaskState
-from tests.conftest import ASYNC_MODES, start_server
+from tests.support.stack import ASYNC_MODES, start_server
 from tests.support.clients import RecordingClient
 
 
@@ -97,7 +97,7 @@ def test_cancel_stops_a_running_task_within_a_second_and_every_client_sees_it(se
 
 def test_cancel_of_a_queued_task_means_it_never_starts(redis_server, log_dir):
     from launcher.redis_server import RedisServer
-    from tests.conftest import start_worker
+    from tests.support.stack import start_worker
     with RedisServer() as private_redis:  # no worker yet: the task stays queued
         service = start_server(private_redis.url, log_dir, "threading", name="server-queued-cancel")
         client = RecordingClient(service.url)
