@@ -98,6 +98,7 @@ class Connection(QObject):
     cancel_failed = Signal(str, str, str)  # task id, code ("" when no answer came), message
     history_received = Signal(str, object)  # task id, every TaskUpdate of the task in order
     history_failed = Signal(str, str, str)  # task id, code ("" when no answer came), message
+    health_changed = Signal(object)  # a payloads.Health: Redis reachable, workers alive, the problem
     server_error = Signal(str, str)  # code, message of a `protocol error` or a refused request
     request_failed = Signal(str)  # a request the server never answered
     invalid_message = Signal(str)  # something from the server that was ignored, and why
@@ -403,6 +404,8 @@ class Connection(QObject):
             link, [payloads.parse_progress(payload)]))
         on(protocol.TASK_PROGRESS_BATCH, lambda payload=None, *_: self._on_progress_batch(link, payload))
         on(protocol.TASK_LIST, lambda payload=None, *_: self._on_task_list(link, payload))
+        on(protocol.SYSTEM_HEALTH, lambda payload=None, *_: self.health_changed.emit(
+            payloads.parse_health(payload)))
         on(protocol.PROTOCOL_ERROR, lambda payload=None, *_: self._error_arrived.emit(
             link.generation, *payloads.parse_error(payload)))
         on("*", lambda event, *_: self.invalid_message.emit(

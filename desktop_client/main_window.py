@@ -31,6 +31,8 @@ STATE_LABELS = {ConnectionState.CONNECTING: "Connecting to {url}…",
                 ConnectionState.OFFLINE: "Offline: {url}"}
 STATE_COLOURS = {ConnectionState.CONNECTING: "#b45309", ConnectionState.CONNECTED: "#047857",
                  ConnectionState.RECONNECTING: "#b45309", ConnectionState.OFFLINE: "#b91c1c"}
+HEALTH_BANNER_STYLE = ("QLabel { background: #fffbeb; color: #92400e; border: 1px solid #d97706; "
+                       "border-radius: 4px; padding: 6px; }")
 SEND_TIP = "Send the message to the server (Enter)"
 START_TIP = "Start one more background task on the server"
 
@@ -55,6 +57,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_signals()
         self.notifier = TaskNotifier(self)
+        self._link_state = (ConnectionState.CONNECTING, 0, "")
+        self._health = None
         self.read_settings()
         self._server_url = server_url or self._saved_server_url
         self.log_view.add_line(f"{APPLICATION_NAME} started; server {self._server_url}")
@@ -85,10 +89,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
 
+        # "No worker running", "Redis unreachable": shown while the server says so.
+        self.health_banner = QLabel(objectName="healthBanner", wordWrap=True, visible=False)
+        self.health_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.health_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.health_banner.setStyleSheet(HEALTH_BANNER_STYLE)
+
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(12, 12, 12, 6)
         layout.setSpacing(10)
+        layout.addWidget(self.health_banner)
         layout.addLayout(message_row)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -131,6 +142,7 @@ class MainWindow(QMainWindow):
         self.start_button.clicked.connect(self.start_task)
         connection = self.connection
         connection.state_changed.connect(self._show_connection_state)
+        connection.health_changed.connect(self._show_health)
         connection.message_received.connect(self._log_message_received)
         connection.message_not_delivered.connect(self._restore_message)
         connection.task_started.connect(self._on_task_started)
@@ -272,11 +284,10 @@ class MainWindow(QMainWindow):
     @Slot(str, int, str)
     def _show_connection_state(self, state, attempt, detail):
         state = ConnectionState(state)
-        text = STATE_LABELS[state].format(url=self.connection.url or self._server_url, attempt=attempt)
-        if detail and state is not ConnectionState.CONNECTED:
-            text += f" — {detail}"
-        self.connection_status.setText(text)
-        self.connection_status.setStyleSheet(f"color: {STATE_COLOURS[state]};")
+        self._link_state = (state, attempt, detail)
+        if state is not ConnectionState.CONNECTED:
+            self._health = None  # known again once the server says, after reconnecting
+        text = self._show_status()
         online = state is ConnectionState.CONNECTED
         why = f"Not connected to the server: {state}" + (f" ({detail})" if detail else "")
         for button, tip in ((self.send_button, SEND_TIP), (self.start_button, START_TIP)):
@@ -288,6 +299,32 @@ class MainWindow(QMainWindow):
         if online and self.connection.send_message(protocol.CONNECTED_GREETING):
             # As the page (and the original app) does on every connect.
             self.log_view.add_line(protocol.CONNECTED_GREETING, LineKind.SENT)
+
+    def _show_status(self):
+        """Show the connection, and the system's health while connected; return the status text."""
+        state, attempt, detail = self._link_state
+        text = STATE_LABELS[state].format(url=self.connection.url or self._server_url, attempt=attempt)
+        if detail and state is not ConnectionState.CONNECTED:
+            text += f" — {detail}"
+        colour = STATE_COLOURS[state]
+        problem = self._health.problem if self._health else None
+        if problem:
+            text += " — tasks will wait" if self._health.redis else " — tasks cannot start"
+            colour = STATE_COLOURS[ConnectionState.CONNECTING]  # not green: something is wrong
+        self.connection_status.setText(text)
+        self.connection_status.setStyleSheet(f"color: {colour};")
+        self.health_banner.setText(problem or "")
+        self.health_banner.setVisible(bool(problem))
+        return text
+
+    @Slot(object)
+    def _show_health(self, health):
+        before = self._health.problem if self._health else None
+        self._health = health
+        self._show_status()
+        if health.problem != before:
+            self.log_view.add_line(health.problem or "The system is healthy again",
+                                   LineKind.ERROR if health.problem else LineKind.INFO)
 
     @Slot(str)
     def _log_message_received(self, text):

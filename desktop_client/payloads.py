@@ -23,6 +23,7 @@ class TaskUpdate:
     seq: int
     ts: float
     cursor: str | None = None  # where the event sits in the server's stream, when it says
+    attempt: int = 1  # which run of the task (2, 3 … after its worker died or stopped)
 
     @property
     def short_id(self):
@@ -50,7 +51,30 @@ def parse_progress(payload):
         raise ValueError("'seq' must be a whole number")
     return TaskUpdate(task_id=task_id, state=state, percent=_percent(fields.get("percent")),
                       message=clip(_text(fields.get("message", ""))), seq=seq,
-                      ts=_number(fields.get("ts", 0.0), "ts"), cursor=_cursor(fields.get("cursor")))
+                      ts=_number(fields.get("ts", 0.0), "ts"), cursor=_cursor(fields.get("cursor")),
+                      attempt=_attempt(fields.get("attempt", 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """A `system health`, checked: whether tasks can run, and what to tell the user if not."""
+
+    redis: bool
+    workers: int
+    problem: str | None  # what the health means for tasks, in words; None when all is well
+
+
+def parse_health(payload):
+    """Return the Health in a `system health` payload."""
+    fields = _object(payload, "system health")
+    redis, workers, problem = fields.get("redis"), fields.get("workers"), fields.get("problem")
+    if not isinstance(redis, bool):
+        raise ValueError("'redis' must be true or false")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError("'workers' must be a whole number")
+    if problem is not None and not isinstance(problem, str):
+        raise ValueError("'problem' must be a string or null")
+    return Health(redis, workers, clip(problem) if problem else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +201,12 @@ def _number(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"'{name}' must be a number")
     return float(value)
+
+
+def _attempt(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("'attempt' must be a whole number from 1")
+    return value
 
 
 def _percent(value):

@@ -26,6 +26,19 @@ def check(store):
         return {"redis": False, "workers": 0}
 
 
+def for_clients(health):
+    """Return the `system health` payload: the health, and what it means for tasks in words (or None)."""
+    from .tasks import worker_command
+    if not health["redis"]:
+        problem = ("Redis unreachable: tasks cannot start. Start Redis, or check REDIS_URL on the server.")
+    elif not health["workers"]:
+        problem = (f"No worker running: tasks will wait in the queue. Start one with `{worker_command()}` "
+                   "(run_all.py starts one for you).")
+    else:
+        problem = None
+    return dict(health, problem=problem)
+
+
 class HealthMonitor:
     """Watch Redis and the workers from this server process, and tell its clients when that changes."""
 
@@ -37,12 +50,12 @@ class HealthMonitor:
         self._starting = threading.Lock()
 
     def current(self):
-        """Return the latest health, checking now if the monitor has not run yet."""
+        """Return the latest `system health` payload, checking now if the monitor has not run yet."""
         with self._starting:
             if self._current is None:
                 self._current = check(self._store)
                 self._socketio.start_background_task(self.run)
-        return self._current
+        return for_clients(self._current)
 
     def run(self):
         """Check every CHECK_SECONDS until the process ends."""
@@ -61,7 +74,7 @@ class HealthMonitor:
                     "system health: Redis %s, %d worker(s) alive",
                     "reachable" if health["redis"] else "unreachable", health["workers"])
             self._current = health
-            self._socketio.emit(protocol.SYSTEM_HEALTH, health, namespace=protocol.NAMESPACE,
+            self._socketio.emit(protocol.SYSTEM_HEALTH, for_clients(health), namespace=protocol.NAMESPACE,
                                 ignore_queue=True)
         if health["redis"]:
             self._sweeper.sweep()

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from celery import current_task, shared_task
-from celery.exceptions import Ignore, Reject, SoftTimeLimitExceeded
+from celery.exceptions import Ignore, SoftTimeLimitExceeded
 
 from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError, TaskState
@@ -45,10 +45,14 @@ def time_limits(seconds, factor):
     return soft, soft + HARD_LIMIT_GRACE
 
 
+def worker_command():
+    """Return a command that starts a worker for this server, working as printed from any folder."""
+    return f"{sys.executable} -m celery --workdir {PROJECT_ROOT} -A server.worker worker"
+
+
 def no_worker_message():
-    """Return the `queued` text for when no worker runs, with a command that starts one as printed."""
-    return (f"queued: no worker is running yet; start one with `{sys.executable} -m celery "
-            f"--workdir {PROJECT_ROOT} -A server.worker worker` (or use run_all.py)")
+    """Return the `queued` text for when no worker runs, with a command that starts one."""
+    return f"queued: no worker is running yet; start one with `{worker_command()}` (or use run_all.py)"
 
 
 def cancel_task(task_id):
@@ -128,7 +132,9 @@ def _stopped(task_id, state):
         state = TaskState((progress.get().latest(task_id) or {}).get("state", TaskState.FAILED))
     log.info("task %s stopped: %s", task_id, state)
     if state is TaskState.QUEUED:
-        raise Reject("its worker is stopping: back to the queue", requeue=True)
+        # Its worker is stopping: the task goes back to the queue, as a fresh message (a Reject
+        # would do too, but Celery logs a traceback for it; a retry is one line).
+        raise current_task.retry(countdown=0, max_retries=None)
     if state is TaskState.CANCELLED:
         current_task.send_event("task-revoked", terminated=False, signum=None, expired=False)
     elif state is TaskState.FAILED:

@@ -49,8 +49,9 @@ ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 # (the first event of a re-run says so); `percent` never goes back within one attempt.
 PROGRESS_FIELDS = ("task_id", "state", "percent", "message", "seq", "attempt", "ts", "cursor")
 # The fields of `system health`, sent to each client on connecting and whenever they change:
-# whether Redis answers, and how many workers are alive (0: tasks wait in the queue).
-HEALTH_FIELDS = ("redis", "workers")
+# whether Redis answers, how many workers are alive (0: tasks wait in the queue), and what that
+# means for tasks, in words, for clients to show (null when all is well).
+HEALTH_FIELDS = ("redis", "workers", "problem")
 
 BACKGROUND_STARTED_REPLY = "Started"
 BACKGROUND_STARTING = "background task starting ..."

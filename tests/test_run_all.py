@@ -274,3 +274,44 @@ def test_one_redis_data_dir_serves_one_private_redis_at_a_time(tmp_path):
 def test_explicit_redis_url_and_private_redis_together_are_refused():
     with pytest.raises(preflight.LaunchError, match=r"REDIS_URL is set and --private-redis"):
         preflight.choose_redis({"REDIS_URL": "redis://127.0.0.1:1/0"}, private=True, data_dir=".")
+
+
+def test_ctrl_c_mid_task_stops_the_worker_warmly_and_the_task_runs_again_at_the_next_start(launch):
+    run = launch("--no-desktop", "--port", free_port(), "--workers", 1, "--async-mode", "threading")
+    url = run.wait_ready()
+    tree = run.tree()
+    client = RecordingClient(url)
+    try:
+        task_id = client.call(protocol.START_TASK, {"seconds": 4})["task_id"]
+        client.wait_for(lambda _: any(e["percent"] >= 25 for e in client.progress(task_id)),
+                        what="the task under way")
+    finally:
+        client.close()
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == 0, run.output()
+    assert_all_gone(tree)
+    output = run.output()
+    assert "Traceback" not in output and "WorkerLostError" not in output, output
+    assert "killed by SIGTERM" not in output
+    run.wait_for(r"run_all \| worker stopped$")
+
+    again = launch("--no-desktop", "--port", free_port(), "--workers", 1)
+    url = again.wait_ready()
+    client = RecordingClient(url)
+    try:
+        client.call(protocol.TASK_HISTORY, {"task_id": task_id})  # connected and listening
+        deadline = time.monotonic() + 30
+        while (state := json.loads(urllib.request.urlopen(f"{url}/tasks/{task_id}", timeout=5).read()))[
+                "state"] != "succeeded":
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        events = client.call(protocol.TASK_HISTORY, {"task_id": task_id})["events"]
+    finally:
+        client.close()
+    again.process.send_signal(signal.SIGINT)
+    assert again.finish() == 0, again.output()
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    requeued = next(e for e in events if e["state"] == "queued" and e["seq"] > 1)
+    assert requeued["message"] == "queued: its worker stopped; it runs again when a worker starts"
+    restart = next(e for e in events if e["attempt"] == 2)
+    assert restart["message"] == "restarted after its worker stopped (attempt 2 of 3)"

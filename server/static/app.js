@@ -25,15 +25,32 @@
     if (atBottom) logEl.scrollTop = logEl.scrollHeight;
   }
 
+  let health = null; // the last `system health` from the server; forgotten while not connected
+
   function setConnection(state, text) {
     const el = $("connection");
+    if (state !== "connected") showHealth(null);
+    else if (health && health.problem) {
+      state = "degraded";
+      text = health.redis ? "connected: tasks will wait" : "connected: tasks cannot start";
+    }
     el.dataset.state = state;
     el.textContent = text;
-    const online = state === "connected";
+    const online = state === "connected" || state === "degraded";
     for (const button of [sendEl, startEl]) {
       button.disabled = !online;
       button.title = online ? "" : "Not connected to the server: " + text;
     }
+  }
+
+  function showHealth(next) {
+    const changed = (next && next.problem) !== (health && health.problem);
+    health = next;
+    const banner = $("health");
+    banner.hidden = !(health && health.problem);
+    banner.textContent = health && health.problem ? String(health.problem) : "";
+    if (changed && health) log(health.problem ? String(health.problem) : "The system is healthy again",
+                               health.problem ? "error" : "");
   }
 
   function taskRow(taskId) {
@@ -157,6 +174,11 @@
     if (list && typeof list.cursor === "string") lastCursor = list.cursor;
     showTaskList(list);
     $("tasks").dataset.synced = "true";
+  });
+  socket.on(E.systemHealth, (next) => {
+    if (!next || typeof next !== "object") return;
+    showHealth(next);
+    if (socket.connected) setConnection("connected", "connected");
   });
   socket.on(E.protocolError, (err) => log("Server error: " + String(err && err.message), "error"));
 
