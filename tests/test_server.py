@@ -1,5 +1,4 @@
 """The original protocol and the task API, end to end: real Redis, worker, server and clients."""
-import time
 
 import requests
 

@@ -4,7 +4,6 @@ Every test asserts what a user would notice: the task reaches the documented fin
 bound, every connected client is told, each client's events for the task run seq 1, 2, 3 … with
 no gap or repeat, and the system goes on serving new tasks.
 """
-import signal
 import threading
 import uuid
 

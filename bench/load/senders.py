@@ -64,17 +64,14 @@ def our_pipelined_sender(redis_url):
     script sent in pipelines of the events due together keeps 10,000/s within one core's share.
     Call flush() when an event's batch is complete.
     """
-    from server.progress import TRIM_SLACK, TaskProgress, _keys
+    from server.progress import TaskProgress
 
     store = TaskProgress(redis_url, RETENTION_SECONDS, STREAM_LENGTH)
     store.redis.ping()
     pipe = store.redis.pipeline(transaction=False)
 
     def send(task_id, index, intended):
-        store._record(keys=_keys(task_id), client=pipe,
-                      args=[task_id, str(TaskState.RUNNING), index % 100, f"{index} {intended:.6f}",
-                            time.time(), RETENTION_SECONDS, STREAM_LENGTH, protocol.RECENT_TASKS_LIMIT,
-                            TRIM_SLACK])
+        store.record_on(pipe, task_id, TaskState.RUNNING, index % 100, f"{index} {intended:.6f}")
         if len(pipe) >= MAX_PIPELINE:  # behind schedule: never hold events back for long
             pipe.execute()
     send.flush = pipe.execute
