@@ -24,7 +24,6 @@ import time
 import uuid
 
 import redis
-import socketio
 
 from shared import config, protocol
 from shared.protocol import TaskState
@@ -228,14 +227,17 @@ class TaskProgress:
             self._scripts = {name: client.register_script(source) for name, source in (
                 ("report", _REPORT), ("begin", _BEGIN), ("expire", _EXPIRE), ("cancel", _REQUEST_CANCEL),
                 ("hold", _HOLD), ("requeue", _REQUEST_REQUEUE))}
-            self._emitter = None
+            self._stream_reader = None
             self._pid = os.getpid()
         return self._redis
 
-    @property
-    def redis(self):
+    def client(self):
         """Return this process's Redis client."""
         return self._connect()
+
+    def pipeline(self):
+        """Return a pipeline on this process's client, for record_on() (bulk senders)."""
+        return self._connect().pipeline(transaction=False)
 
     def _run(self, script, task_id, *args, client=None):
         self._connect()
@@ -256,7 +258,7 @@ class TaskProgress:
         return TaskState(raw) if raw else None
 
     def record_on(self, pipe, task_id, state, percent, message):
-        """Queue a record of a task's new state on a pipeline of this store's client (bulk senders)."""
+        """Queue a record of a task's new state on a pipeline() of this store (bulk senders)."""
         self._run("report", task_id, str(TaskState(state)), int(percent), message, uuid.uuid4().hex[:16],
                   REQUEUED, client=pipe)
 
@@ -285,8 +287,8 @@ class TaskProgress:
     def expire_leases(self):
         """End, as failed, every task whose lease ran out; return their ids."""
         def sweep():
-            seconds, micros = self.redis.time()
-            due = self.redis.zrangebyscore(LEASES, "-inf", seconds * 1000 + micros // 1000, start=0, num=100)
+            seconds, micros = self.client().time()
+            due = self.client().zrangebyscore(LEASES, "-inf", seconds * 1000 + micros // 1000, start=0, num=100)
             lost_running = LOST_RUNNING.format(seconds=self.lease_seconds)
             lost_queued = LOST_QUEUED.format(seconds=self.lease_seconds)
             return [task_id for task_id in due if self._run("expire", task_id, lost_running, lost_queued)]
@@ -294,14 +296,14 @@ class TaskProgress:
 
     def redis_uptime(self):
         """Return how many seconds the Redis server has been up."""
-        return self._guard(lambda: int(self.redis.info("server")["uptime_in_seconds"]))
+        return self._guard(lambda: int(self.client().info("server")["uptime_in_seconds"]))
 
     def worker_alive(self, name):
         """Note that the worker called name is alive now."""
         def beat():
-            seconds, micros = self.redis.time()
+            seconds, micros = self.client().time()
             now = seconds * 1000 + micros // 1000
-            with self.redis.pipeline(transaction=True) as pipe:
+            with self.client().pipeline(transaction=True) as pipe:
                 pipe.zadd(WORKERS, {name: now})
                 pipe.zremrangebyscore(WORKERS, "-inf", now - 10 * WORKER_ALIVE_MS)
                 pipe.execute()
@@ -309,38 +311,67 @@ class TaskProgress:
 
     def worker_gone(self, name):
         """Note that the worker called name has stopped."""
-        self._guard(lambda: self.redis.zrem(WORKERS, name))
+        self._guard(lambda: self.client().zrem(WORKERS, name))
 
     def live_workers(self):
         """Return how many workers sent a heartbeat within the last WORKER_ALIVE_MS."""
         def count():
-            seconds, micros = self.redis.time()
-            return self.redis.zcount(WORKERS, seconds * 1000 + micros // 1000 - WORKER_ALIVE_MS, "+inf")
+            seconds, micros = self.client().time()
+            return self.client().zcount(WORKERS, seconds * 1000 + micros // 1000 - WORKER_ALIVE_MS, "+inf")
         return self._guard(count)
 
-    def say(self, text):
-        """Broadcast a ``my response`` line to every client, as the original task did."""
+    # The event stream, read by the relay (relay.py).
+
+    def tail(self):
+        """Return the cursor of the newest event in the stream ("0-0" for an empty stream)."""
+        last = self._guard(lambda: self._stream_client().xrevrange(STREAM, count=1))
+        return last[0][0] if last else "0-0"
+
+    def read_after(self, cursor, count, block_ms):
+        """Return up to count events after cursor, waiting up to block_ms for the first one."""
+        reply = self._guard(lambda: self._stream_client().xread({STREAM: cursor}, count=count, block=block_ms))
+        return [_decode(entry_id, fields) for _stream, entries in reply or [] for entry_id, fields in entries]
+
+    def events_between(self, after, upto):
+        """Return the events after cursor `after`, up to and including cursor `upto`, in order."""
+        if cursor_key(after) >= cursor_key(upto):
+            return []
+        entries = self._guard(lambda: self._stream_client().xrange(STREAM, min=f"({after}", max=upto))
+        return [_decode(entry_id, fields) for entry_id, fields in entries]
+
+    def can_resume(self, cursor, upto):
+        """Tell whether every event after cursor, up to cursor `upto`, is still in the stream."""
+        def read():
+            client = self._stream_client()
+            trimmed = client.get(TRIMMED)
+            exists = cursor_key(cursor) <= cursor_key(upto) or bool(client.xrange(STREAM, min=cursor, max=cursor))
+            return trimmed, exists
+        trimmed, exists = self._guard(read)
+        return resumable(cursor, trimmed, exists)
+
+    def _stream_client(self):
+        """Return this process's client for stream reads: its own connection, as reads block."""
         self._connect()
-        if self._emitter is None:
-            self._emitter = socketio.RedisManager(self.redis_url, channel=config.SOCKETIO_CHANNEL,
-                                                  write_only=True)
-        self._emitter.emit(protocol.MY_RESPONSE, {"data": text}, namespace=protocol.NAMESPACE)
+        if self._stream_reader is None:
+            self._stream_reader = redis.Redis.from_url(self.redis_url, decode_responses=True,
+                                                       socket_connect_timeout=2, socket_timeout=5)
+        return self._stream_reader
 
     def latest(self, task_id):
         """Return the task's latest event, or None for an unknown (or expired) task."""
-        raw = self._guard(lambda: self.redis.hget(f"task:{task_id}", "event"))
+        raw = self._guard(lambda: self.client().hget(f"task:{task_id}", "event"))
         return json.loads(raw) if raw else None
 
     def history(self, task_id):
         """Return every event of the task, in order (empty for an unknown task)."""
         return [json.loads(raw) for raw in
-                self._guard(lambda: self.redis.lrange(f"task:{task_id}:events", 0, -1))]
+                self._guard(lambda: self.client().lrange(f"task:{task_id}:events", 0, -1))]
 
     def recent(self, limit=protocol.RECENT_TASKS_LIMIT):
         """Return the latest event of each recent task, newest first."""
         def read():
-            task_ids = self.redis.zrevrange(RECENT, 0, limit - 1)
-            with self.redis.pipeline(transaction=False) as pipe:
+            task_ids = self.client().zrevrange(RECENT, 0, limit - 1)
+            with self.client().pipeline(transaction=False) as pipe:
                 for task_id in task_ids:
                     pipe.hget(f"task:{task_id}", "event")
                 return pipe.execute()
@@ -349,7 +380,7 @@ class TaskProgress:
     def ping(self):
         """Tell whether Redis answers."""
         try:
-            return bool(self.redis.ping())
+            return bool(self.client().ping())
         except (redis.RedisError, OSError, ServerBusy):
             return False
 
@@ -378,6 +409,30 @@ class TaskProgress:
         return RedisUnavailable(f"Redis is not reachable at {config.redacted(self.redis_url)}: "
                                 "start redis-server, set REDIS_URL, or use run_all.py, "
                                 "which starts one for you")
+
+
+def resumable(cursor, trimmed, exists):
+    """Tell whether a client can resume after cursor: nothing after it was trimmed, and it exists.
+
+    trimmed is the newest cursor no longer in the stream (None if nothing was trimmed); exists
+    tells whether the cursor is at or before the reader's position, or still in the stream (a
+    cursor past both came from a Redis that lost its data).
+    """
+    if trimmed and cursor_key(cursor) < cursor_key(trimmed):
+        return False
+    return exists
+
+
+def cursor_key(cursor):
+    """Return a cursor ("<ms>-<seq>") as a tuple that sorts as the stream does."""
+    ms, seq = cursor.split("-")
+    return int(ms), int(seq)
+
+
+def _decode(entry_id, fields):
+    event = json.loads(fields["event"])
+    event["cursor"] = entry_id
+    return event
 
 
 def from_settings(settings):

@@ -7,17 +7,14 @@ with no gap and no duplicate in between. Clients that asked for batches get each
 as one `task progress batch` message: encoded once, one websocket frame per client, however many
 events it holds.
 """
-import json
 import logging
 import queue
 import threading
 import time
 
-import redis
-
 from shared import protocol
 
-from .progress import STREAM, TRIMMED
+from .progress import RedisUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,88 +46,63 @@ class Relay:
         # Fixed now, before the first client's connection completes, so that every event
         # recorded after it connected reaches it live.
         try:
-            return self._tail(self._store.redis)
-        except (redis.RedisError, OSError):
+            return self._store.tail()
+        except RedisUnavailable:
             return None  # run() finds it once Redis is back
 
     def run(self, last_id=None):
         """Relay events until the process ends, riding out Redis outages."""
-        client = redis.Redis.from_url(self._store.redis_url, decode_responses=True,
-                                      socket_connect_timeout=2, socket_timeout=5)
         down_since = None
         while True:
             try:
                 if last_id is None:
-                    last_id = self._tail(client)
-                entries = self._read(client, last_id)
+                    last_id = self._store.tail()
+                events = self._store.read_after(last_id, BATCH, BLOCK_MS)
                 # Clients that connected while the read waited get everything before this batch
                 # now, and the batch live: a client connected before an event was relayed sees it.
-                self._serve_joins(client, last_id)
-                if entries:
-                    events = [event for _entry_id, event in entries]
+                self._serve_joins(last_id)
+                if events:
                     if self._has_members(LIVE_ROOM):
                         self._send_each(events, LIVE_ROOM)
                     if self._has_members(LIVE_BATCH_ROOM):
                         self._send_batch(events, LIVE_BATCH_ROOM)
-                    last_id = entries[-1][0]
+                    last_id = events[-1]["cursor"]
                 if down_since is not None:
                     log.info("Redis is back after %.0fs; relaying task events again",
                              time.monotonic() - down_since)
                     down_since = None
-            except (redis.RedisError, OSError) as exc:
+            except RedisUnavailable as exc:
                 if down_since is None:
                     down_since = time.monotonic()
-                    log.error("cannot read task events: %s", self._store.unavailable_error())
-                    log.debug("relay error: %s", exc)
+                    log.error("cannot read task events: %s", exc)
                 time.sleep(1)
             except Exception:
-                log.exception("relay failed; restarting it in 1s")
+                log.exception("relay failed; going on in 1s")
                 time.sleep(1)
 
-    def _tail(self, client):
-        last = client.xrevrange(STREAM, count=1)
-        return last[0][0] if last else "0-0"
-
-    def _read(self, client, last_id):
-        reply = client.xread({STREAM: last_id}, count=BATCH, block=BLOCK_MS)
-        return [(entry_id, self._decode(entry_id, fields))
-                for _stream, entries in reply or [] for entry_id, fields in entries]
-
-    def _serve_joins(self, client, last_id):
+    def _serve_joins(self, last_id):
         while True:
             try:
                 sid, cursor, batch = self._joins.get_nowait()
             except queue.Empty:
                 return
-            self._catch_up(client, sid, cursor, batch, last_id)
+            self._catch_up(sid, cursor, batch, last_id)
             self._socketio.server.enter_room(sid, LIVE_BATCH_ROOM if batch else LIVE_ROOM,
                                              namespace=protocol.NAMESPACE)
 
-    def _catch_up(self, client, sid, cursor, batch, last_id):
-        if cursor is not None and self._can_resume(client, cursor, last_id):
-            entries = client.xrange(STREAM, min=f"({cursor}", max=last_id) \
-                if _id(cursor) < _id(last_id) else []
-            events = [self._decode(entry_id, fields) for entry_id, fields in entries]
+    def _catch_up(self, sid, cursor, batch, last_id):
+        if cursor is not None and self._store.can_resume(cursor, last_id):
+            events = self._store.events_between(cursor, last_id)
             send = self._send_batch if batch else self._send_each
             for start in range(0, len(events), BATCH):
                 send(events[start:start + BATCH], sid)
-            log.info("replayed %d events to %s after %s", len(entries), sid, cursor)
+            log.info("replayed %d events to %s after %s", len(events), sid, cursor)
             return
         if cursor is not None:
             log.info("cursor %s of %s is no longer retained: sending the task list", cursor, sid)
         self._socketio.emit(protocol.TASK_LIST, {"tasks": self._store.recent(), "cursor": last_id,
                                                  "reset": cursor is not None},
                             namespace=protocol.NAMESPACE, to=sid, ignore_queue=True)
-
-    @staticmethod
-    def _can_resume(client, cursor, last_id):
-        """Tell whether every event after cursor is still in the stream."""
-        trimmed = client.get(TRIMMED)
-        if trimmed and _id(cursor) < _id(trimmed):
-            return False
-        # A cursor past this relay's position must exist (it came from another server process,
-        # and the client drops the repeats by seq); otherwise Redis lost its data.
-        return _id(cursor) <= _id(last_id) or bool(client.xrange(STREAM, min=cursor, max=cursor))
 
     # Each server process runs its own relay: never echo through the message queue.
 
@@ -146,15 +118,3 @@ class Relay:
     def _has_members(self, room):
         participants = self._socketio.server.manager.get_participants(protocol.NAMESPACE, room)
         return next(participants, None) is not None
-
-    @staticmethod
-    def _decode(entry_id, fields):
-        event = json.loads(fields["event"])
-        event["cursor"] = entry_id
-        return event
-
-
-def _id(cursor):
-    ms, seq = cursor.split("-")
-    return int(ms), int(seq)
-

@@ -7,10 +7,11 @@ import sys
 import time
 import uuid
 
+import socketio
 from celery import current_task, shared_task
 from celery.exceptions import Ignore, SoftTimeLimitExceeded
 
-from shared import protocol
+from shared import config, protocol
 from shared.protocol import ErrorCode, ProtocolError, TaskState
 
 from . import progress
@@ -70,13 +71,25 @@ def background_task(task_id, seconds):
     """Do the original app's background work, reporting progress at least once a second."""
     steps = max(1, math.ceil(seconds / STEP_SECONDS))
     with tracked(task_id, f"running: 0 of {steps} steps") as report:
-        progress.get().say(protocol.BACKGROUND_STARTING)
+        say(protocol.BACKGROUND_STARTING)
         for step in range(1, steps + 1):
             time.sleep(seconds / steps)
             if step < steps:
                 report(TaskState.RUNNING, 100 * step // steps, f"running: {step} of {steps} steps")
-        progress.get().say(protocol.BACKGROUND_COMPLETE)
+        say(protocol.BACKGROUND_COMPLETE)
         report(TaskState.SUCCEEDED, 100, "succeeded")
+
+
+_emitter = {"pid": None, "manager": None}
+
+
+def say(text):
+    """Broadcast a ``my response`` line to every client, as the original task did (live only)."""
+    if _emitter["pid"] != os.getpid():  # one write-only emitter per process, made anew after a fork
+        from flask import current_app
+        _emitter.update(pid=os.getpid(), manager=socketio.RedisManager(
+            current_app.config["SETTINGS"].redis_url, channel=config.SOCKETIO_CHANNEL, write_only=True))
+    _emitter["manager"].emit(protocol.MY_RESPONSE, {"data": text}, namespace=protocol.NAMESPACE)
 
 
 class TaskStopped(Exception):

@@ -33,7 +33,7 @@ def our_sender(redis_url):
     from server.progress import TaskProgress
 
     store = TaskProgress(redis_url, RETENTION_SECONDS, STREAM_LENGTH)
-    store.redis.ping()
+    store.ping()
     return lambda task_id, index, intended: store.record(
         task_id, TaskState.RUNNING, index % 100, f"{index} {intended:.6f}")
 
@@ -67,8 +67,8 @@ def our_pipelined_sender(redis_url):
     from server.progress import TaskProgress
 
     store = TaskProgress(redis_url, RETENTION_SECONDS, STREAM_LENGTH)
-    store.redis.ping()
-    pipe = store.redis.pipeline(transaction=False)
+    store.ping()
+    pipe = store.pipeline()
 
     def send(task_id, index, intended):
         store.record_on(pipe, task_id, TaskState.RUNNING, index % 100, f"{index} {intended:.6f}")
