@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from shared import config
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME, system_check
-from .connection import check_url
+from .text import check_url
 
 
 def parse_args(argv):

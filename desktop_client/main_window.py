@@ -12,11 +12,11 @@ from shared import config, protocol
 from shared.protocol import TaskState
 
 from . import APPLICATION_NAME
-from .connection import Connection, ConnectionState, check_url
+from .connection import Connection, ConnectionState
 from .log_view import LineKind, LogView
 from .notifications import TaskNotifier
-from .payloads import short_id
-from .task_list import TaskListModel, TaskListView, plain_tooltip
+from .text import check_url, plain_tooltip, short_id
+from .task_list import TaskListModel, TaskListView
 
 SETTINGS_SERVER_URL = "server/url"
 SETTINGS_GEOMETRY = "window/geometry"
@@ -142,18 +142,17 @@ class MainWindow(QMainWindow):
         self.start_button.clicked.connect(self.start_task)
         connection = self.connection
         connection.state_changed.connect(self._show_connection_state)
+        connection.state_changed.connect(self._greet_on_connect)
         connection.health_changed.connect(self._show_health)
         connection.message_received.connect(self._log_message_received)
         connection.message_not_delivered.connect(self._restore_message)
         connection.task_started.connect(self._on_task_started)
-        connection.task_progress.connect(self._on_task_progress)
+        connection.tasks_updated.connect(self._on_tasks_updated)
         connection.task_list_received.connect(self._on_task_list)
         connection.cancel_accepted.connect(self._log_cancel_accepted)
-        connection.cancel_failed.connect(self._on_cancel_failed)
         connection.history_received.connect(self._show_history)
-        connection.history_failed.connect(self._log_history_failed)
+        connection.request_failed.connect(self._on_request_failed)
         connection.server_error.connect(self._log_server_error)
-        connection.request_failed.connect(self._log_error)
         connection.invalid_message.connect(self._log_error)
         self.tasks.task_finished.connect(self._on_task_finished)
         self.task_view.cancel_clicked.connect(self.cancel_task)
@@ -296,8 +295,11 @@ class MainWindow(QMainWindow):
         kind = LineKind.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) \
             else LineKind.ERROR
         self.log_view.add_line(text, kind)
-        if online and self.connection.send_message(protocol.CONNECTED_GREETING):
-            # As the page (and the original app) does on every connect.
+
+    @Slot(str, int, str)
+    def _greet_on_connect(self, state, _attempt, _detail):
+        # As the page (and the original app) does on every connect.
+        if state == ConnectionState.CONNECTED and self.connection.send_message(protocol.CONNECTED_GREETING):
             self.log_view.add_line(protocol.CONNECTED_GREETING, LineKind.SENT)
 
     def _show_status(self):
@@ -342,7 +344,7 @@ class MainWindow(QMainWindow):
         self.log_view.add_line(f"Started task {short_id(task_id)}", LineKind.RECEIVED)
 
     @Slot(object)
-    def _on_task_progress(self, updates):
+    def _on_tasks_updated(self, updates):
         for update in updates:
             self.tasks.apply(update)
         # A flood is summed up in one line (every task's end still gets its own), so the log
@@ -370,25 +372,21 @@ class MainWindow(QMainWindow):
     def _log_cancel_accepted(self, task_id):
         self.log_view.add_line(f"The server is cancelling task {short_id(task_id)}", LineKind.RECEIVED)
 
-    @Slot(str, str, str)
-    def _on_cancel_failed(self, task_id, code, message):
-        self.tasks.set_cancel_pending(task_id, False)
-        self.log_view.add_line(f"Could not cancel task {short_id(task_id)}: {_refusal_text(code, message)}",
-                               LineKind.ERROR)
+    @Slot(str, str)
+    def _on_request_failed(self, task_id, text):
+        if task_id:
+            self.tasks.set_cancel_pending(task_id, False)
+        self.log_view.add_line(text, LineKind.ERROR)
 
-    @Slot(str, object)
-    def _show_history(self, task_id, updates):
+    @Slot(str, object, object)
+    def _show_history(self, task_id, updates, news):
         self.log_view.add_line(f"History of task {short_id(task_id)} ({len(updates)} events):",
                                LineKind.RECEIVED)
         for update in updates:
             self.log_view.add_line(f"  #{update.seq} {update.state} {update.percent}%: {update.message}",
                                    LineKind.PROGRESS)
+        for update in news:  # what the row had not shown yet
             self.tasks.apply(update, live=False)
-
-    @Slot(str, str, str)
-    def _log_history_failed(self, task_id, code, message):
-        self.log_view.add_line(f"Could not load the history of task {short_id(task_id)}: "
-                               f"{_refusal_text(code, message)}", LineKind.ERROR)
 
     @Slot(str, str)
     def _log_server_error(self, code, message):
@@ -401,11 +399,6 @@ class MainWindow(QMainWindow):
     @Slot(str, str, str)
     def _on_task_finished(self, task_id, state, message):
         self.notifier.task_finished(task_id, state, message)
-
-
-def _refusal_text(code, message):
-    """Return why a request failed: the server's refusal with its code, or why no answer came."""
-    return f"{message} ({code})" if code else f"no answer: {message}"
 
 
 def _group(title, widget):

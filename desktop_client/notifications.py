@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from shared.protocol import TaskState
 
-from .payloads import short_id
+from .text import short_id
 
 NOTICE_MS = 10_000
 # Some notification servers read markup in tray messages: server text goes there without it.

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from shared import protocol
 from shared.protocol import TaskState
 
-MAX_TEXT_CHARS = 4000  # longer server text is cut, so one line cannot swamp the log
+from .text import clip, short_id
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +30,6 @@ class TaskUpdate:
     def short_id(self):
         """Return the first 8 characters of the task id, as the page shows it."""
         return short_id(self.task_id)
-
-
-def short_id(task_id):
-    """Return the short form of a task id shown in rows and log lines."""
-    return task_id[:8]
 
 
 def parse_progress(payload):
@@ -131,6 +127,12 @@ def parse_error(payload):
     return clip(_text(fields.get("code", "unknown")), 100), clip(_text(fields.get("message", "")))
 
 
+def check_ack(payload=None, *_):
+    """Check an ack that carries nothing but a possible refusal; raise ServerRefused if it is one."""
+    if isinstance(payload, dict) and "error" in payload:
+        raise ServerRefused(*parse_error(payload["error"]))
+
+
 def parse_task_ack(payload):
     """Return the task id in a `start task` ack; raise ServerRefused if the server said no."""
     fields = _reply(payload, "start task reply")
@@ -147,18 +149,6 @@ class ServerRefused(Exception):
         super().__init__(f"{message} ({code})")
         self.code = code
         self.message = message
-
-
-def clip(text, limit=MAX_TEXT_CHARS):
-    """Return text cut to limit characters, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters)"
-
-
-def describe(payload, limit=120):
-    """Return a short printable form of any payload, for log lines about bad input."""
-    return clip(repr(payload), limit)
 
 
 def _object(payload, what):

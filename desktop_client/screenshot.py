@@ -16,7 +16,7 @@ from shared import protocol
 from shared.protocol import TaskState
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME
-from .connection import check_url
+from .text import check_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "desktop.png")

@@ -4,7 +4,6 @@ Updates are collected as they arrive and applied at most once per frame, so a fl
 events costs one repaint per frame, not one per event. Finished tasks stay listed. The row's
 buttons only say what was clicked (cancel_clicked, history_clicked): the window does the asking.
 """
-import html
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QSi
 
 from shared.protocol import TaskState
 
-from .payloads import short_id
+from .text import plain_tooltip, short_id
 
 FLUSH_INTERVAL_MS = 16  # about one frame
 WAITING_STATE = "starting"  # shown for a task whose first progress event has not arrived yet
@@ -46,7 +45,6 @@ class TaskRow:
     state: TaskState | None = None  # None until the first progress event
     percent: int = 0
     message: str = ""
-    seq: int = -1
     cancel_pending: bool = False  # a cancel was sent and its answer is awaited
 
     @property
@@ -75,10 +73,8 @@ class TaskListModel(QAbstractTableModel):
 
     @Slot(object)
     def apply(self, update, live=True):
-        """Take a TaskUpdate; the row changes on the next flush."""
-        queued = self._pending.get(update.task_id)
-        if queued is None or update.seq > queued[0].seq:
-            self._pending[update.task_id] = (update, live)
+        """Take a TaskUpdate newer than any taken for its task; the row changes on the next flush."""
+        self._pending[update.task_id] = (update, live)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
@@ -101,11 +97,8 @@ class TaskListModel(QAbstractTableModel):
         changed = []
         for task_id, (update, live) in pending.items():
             row = self._rows[self._row_of[task_id]]
-            if update.seq <= row.seq:
-                continue
-            was_watched = row.seq >= 0 and not row.state.is_final
-            row.state, row.percent, row.message, row.seq = (update.state, update.percent,
-                                                            update.message, update.seq)
+            was_watched = row.state is not None and not row.state.is_final
+            row.state, row.percent, row.message = update.state, update.percent, update.message
             changed.append(self._row_of[task_id])
             # Announce an end the user was waiting for, not every old task the server lists.
             if update.state.is_final and (live or was_watched):
@@ -173,15 +166,6 @@ class TaskListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.PROGRESS:
             return f"{row.percent}%"
         return None
-
-
-def plain_tooltip(text):
-    """Return a tooltip that shows text literally.
-
-    Qt guesses whether a tooltip is rich text, so raw server text like "<img src=x>" would be
-    parsed; escaping it inside <qt> makes the guess certain and the text literal.
-    """
-    return f"<qt>{html.escape(text)}</qt>"
 
 
 class ProgressBarDelegate(QStyledItemDelegate):
@@ -274,10 +258,6 @@ class TaskListView(QTreeView):
         self.setColumnWidth(Column.ACTIONS, TaskActions("").sizeHint().width())
         model.rowsInserted.connect(self._add_actions)
         model.dataChanged.connect(self._update_actions)
-
-    def actions_of(self, task_id):
-        """Return the TaskActions in task_id's row, or None."""
-        return self.findChild(TaskActions, f"taskActions-{task_id}")
 
     @Slot(QModelIndex, int, int)
     def _add_actions(self, _parent, first, last):

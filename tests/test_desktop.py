@@ -221,7 +221,7 @@ def test_a_burst_of_10000_events_keeps_the_window_responsive(window, qtbot, redi
     ui = Ui(window)
     connection = window.connection
     delivered = DeliveredEvents(connection)
-    received_before, stale_before = connection.progress_events_received, connection.stale_events_ignored
+    received_before, stale_before = connection.position.received, connection.position.stale
     task_id = uuid.uuid4().hex
     rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
@@ -235,9 +235,9 @@ def test_a_burst_of_10000_events_keeps_the_window_responsive(window, qtbot, redi
     print(f"\nburst of {BURST} events through the relay: recorded in {recorder.result:.2f} s, "
           f"shown as succeeded {elapsed:.2f} s after the first; {meter.summary()}, "
           f"RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB")
-    assert connection.progress_events_received - received_before == BURST
+    assert connection.position.received - received_before == BURST
     assert delivered.seqs(task_id) == list(range(1, BURST + 1))  # in order, none lost or repeated
-    assert connection.stale_events_ignored == stale_before
+    assert connection.position.stale == stale_before
     assert connection.cursor == delivered.of(task_id)[-1].cursor
     assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
                                "message": "burst done"}
@@ -376,7 +376,7 @@ def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
         emitter.emit(protocol.TASK_PROGRESS, progress_event(task_id, "running", percent, f"seq {seq}", seq))
     qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("message") == "seq 3")
     assert ui.row(task_id)["progress"] == 80
-    assert window.connection.stale_events_ignored >= 2
+    assert window.connection.position.stale >= 2
 
 
 def test_messages_are_handled_one_at_a_time_in_arrival_order():

@@ -46,7 +46,7 @@ class Probe(QObject):
     def begin(self, start, count, rate):
         """Start measuring at start (CLOCK_MONOTONIC seconds)."""
         self.start, self.count, self.end = start, count, start + count / rate
-        self.received_before = self.window.connection.progress_events_received
+        self.received_before = self.window.connection.position.received
         self.gaps, self.rss, self._last = [], [], None
         QTimer.singleShot(max(0, int((start - time.monotonic()) * 1000)), self._measure)
 
@@ -59,7 +59,7 @@ class Probe(QObject):
         if self._last is not None:
             self.gaps.append((now - self._last) * 1000)
         self._last = now
-        received = self.window.connection.progress_events_received - self.received_before
+        received = self.window.connection.position.received - self.received_before
         if now > self.end and (received >= self.count or now > self.end + DRAIN_SECONDS):
             self._report(now, received)
 

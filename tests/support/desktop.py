@@ -53,7 +53,7 @@ class DeliveredEvents(QObject):
         super().__init__(connection)
         self.updates = []
         self.task_lists = []  # (updates, reset) of each `task list`
-        connection.task_progress.connect(self._on_progress)
+        connection.tasks_updated.connect(self._on_progress)
         connection.task_list_received.connect(self._on_task_list)
 
     @Slot(object)
