@@ -5,13 +5,13 @@ Every child runs in its own session and is stopped (TERM, then KILL) by its owne
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
 import time
+from launcher import lifecycle
+from shared.config import PROJECT_ROOT as ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODE_CLIENTS = os.path.join(ROOT, "bench", "load")
 
 
@@ -32,9 +32,8 @@ class Child:
 
     def start(self):
         """Start the process with pipes to its stdin and stdout."""
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        start_new_session=True)
+        self.process = lifecycle.popen_in_session(self.argv, cwd=ROOT, env=self.env, stdin=subprocess.PIPE,
+                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=_pump, args=(self.process.stdout, self._lines.put, self._lines.put),
                          daemon=True).start()
         threading.Thread(target=_pump, args=(self.process.stderr, self._stderr.append),
@@ -71,14 +70,8 @@ class Child:
 
     def stop(self, grace=3.0):
         """TERM the child's process group, KILL it after grace seconds."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        _signal_group(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            lifecycle.stop(self.process, grace)
 
     def __enter__(self):
         return self.start()
@@ -92,13 +85,6 @@ def _pump(stream, sink, on_end=None):
         sink(line.rstrip("\n"))
     if on_end is not None:
         on_end(None)  # end of output: a waiting reader learns the child is gone
-
-
-def _signal_group(pid, sig):
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def python_child(name, module, *args, env=None):

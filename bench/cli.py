@@ -12,12 +12,12 @@ from bench import machine, report
 from bench.figures import Row
 from bench.plan import FULL, PLANS, QUICK
 from bench.stack import Lab
+from shared.config import PROJECT_ROOT as ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 # Figure name -> module with run(lab, plan, log) -> (rows, data), in the table's order.
 FIGURES = {"latency": "bench.emit_latency", "fanout": "bench.fanout", "cost": "bench.worker_cost",
-           "click": "bench.click_latency", "startup": "bench.startup_time", "desktop": "bench.desktop_flood",
+           "click": "bench.click_latency", "startup": "bench.startup", "desktop": "bench.desktop_flood",
            "idle": "bench.idle_connections"}
 
 

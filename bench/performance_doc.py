@@ -10,8 +10,8 @@ import sys
 
 from bench import report
 from bench.figures import Row
+from shared.config import PROJECT_ROOT as ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_PATH = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 PLOT_PATH = os.path.join(ROOT, "docs", "latency.png")
 FINDINGS_PATH = os.path.join(ROOT, "bench", "findings.md")

@@ -1,23 +1,16 @@
-"""CPU time and resident memory of a process, read from /proc (Linux), with no extra dependency."""
-import os
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+"""CPU time and resident memory of a process (psutil)."""
+import psutil
 
 
 def cpu_seconds(pid):
     """Return the user + system CPU seconds pid has used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def rss_mib(pid):
     """Return pid's resident memory in MiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 class CpuMeter:

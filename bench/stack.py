@@ -11,14 +11,15 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
-from launcher import readiness
+from celery import Celery
+
 from launcher.redis_server import RedisServer, free_port
-from tests.support.stack import stack_env, start_server, start_worker
-from tests.support.processes import Service, python
+from launcher.services import Service, python, service_env, start_server, start_worker
 
 ASYNC_MODES = ("eventlet", "threading")
 OURS, BASELINE, FLOOR = "ours", "baseline", "floor"
-SERVER_ENV = {"LOG_LEVEL": "WARNING", "WORKER_CONCURRENCY": "2"}  # no log line per event or request
+# No log line per event or request; tasks as the tests run them.
+SERVER_ENV = {"LOG_LEVEL": "WARNING", "WORKER_CONCURRENCY": "2", "BACKGROUND_TASK_SECONDS": "1"}
 
 
 @dataclass
@@ -110,7 +111,7 @@ def start_baseline_server(redis_url, log_dir, async_mode, name):
     """Start the article's server (bench/baseline) on a free port and wait until it answers."""
     port = free_port()
     service = Service(name, python("-m", "bench.baseline"),
-                      stack_env(redis_url, SERVER_PORT=port, SOCKETIO_ASYNC_MODE=async_mode), log_dir).start()
+                      service_env(redis_url, SERVER_PORT=port, SOCKETIO_ASYNC_MODE=async_mode), log_dir).start()
     service.url, service.port = f"http://127.0.0.1:{port}", port
     return service.wait_ready(lambda: _answers(service.url), timeout=30)
 
@@ -119,8 +120,12 @@ def start_baseline_worker(redis_url, log_dir, name):
     """Start the article's Celery worker and wait until it answers a ping."""
     argv = python("-m", "celery", "-A", "bench.baseline.app:celery", "worker", "--loglevel=WARNING",
                   "--concurrency=2", f"--hostname={name}@%h")
-    service = Service(name, argv, stack_env(redis_url, SOCKETIO_ASYNC_MODE="threading"), log_dir).start()
-    return service.wait_ready(lambda: readiness.worker_count(redis_url) > 0, timeout=60)
+    service = Service(name, argv, service_env(redis_url, SOCKETIO_ASYNC_MODE="threading"), log_dir).start()
+    control = Celery(broker=redis_url, set_as_current=False)
+    try:  # the article's worker sends no heartbeat of ours: ask Celery whether it answers
+        return service.wait_ready(lambda: bool(control.control.ping(timeout=0.5)), timeout=60)
+    finally:
+        control.close()
 
 
 def _answers(url):

@@ -1,8 +1,8 @@
-"""Time from starting `run_all.py --no-desktop` to its ready line: python -m bench.startup [--runs N]
+"""Figure 5: time from starting `run_all.py --no-desktop` to its ready line (median of the runs).
 
-Each run starts the whole headless system (a private Redis, the worker, the server) on a free port
+Also on its own: python -m bench.startup [--runs N]. Each run starts the whole headless system (a private Redis, the worker, the server) on a free port
 with a fresh Redis data directory, waits for the ready line, then stops it with SIGINT and waits
-until it has exited, so runs never overlap. ``measure`` is what another benchmark suite calls.
+until it has exited, so runs never overlap.
 """
 import argparse
 import os
@@ -13,10 +13,23 @@ import sys
 import tempfile
 import time
 
+from bench.figures import Row, at_most
+from bench.stats import median
 from launcher.redis_server import free_port
+from shared.config import PROJECT_ROOT as ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READY_MARK = "run_all | ready: open "
+TARGET_SECONDS = 2.0
+
+
+def run(lab, plan, log=print):
+    """Measure figure 5; return (rows, data)."""
+    seconds = measure(plan.startup_runs, log=lambda line: log(f"  startup {line}"))
+    value = median(seconds)
+    return [Row("5. run_all.py --no-desktop start → ready", "s", value, None, None, None, "",
+                f"≤ {TARGET_SECONDS:g} s", at_most(value, TARGET_SECONDS),
+                note=f"median of {len(seconds)} runs: " + ", ".join(f"{s:.2f}" for s in seconds))], \
+        {"seconds": seconds}
 
 
 def time_to_ready(args=("--no-desktop",)):

@@ -3,14 +3,15 @@ import statistics
 
 
 def percentile(samples, q):
-    """Return the q-th percentile (0-100) of samples, by linear interpolation; None when empty."""
+    """Return the q-th percentile (0-100) of samples (inclusive method); None when empty."""
     if not samples:
         return None
-    ordered = sorted(samples)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    if len(samples) == 1 or q <= 0:
+        return min(samples)
+    if q >= 100:
+        return max(samples)
+    cuts = statistics.quantiles(samples, n=1000, method="inclusive")
+    return cuts[round(q * 10) - 1]
 
 
 def median(values):
@@ -24,8 +25,3 @@ def ratio(numerator, denominator):
     if numerator is None or not denominator:
         return None
     return numerator / denominator
-
-
-def median_of_runs(runs, key):
-    """Return the median over runs (dicts) of run[key]."""
-    return median([run.get(key) for run in runs])

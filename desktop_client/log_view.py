@@ -61,6 +61,9 @@ class LogView(QPlainTextEdit):
         lines = list(self._pending)
         self._pending.clear()
         if self._skipped:
+            if len(lines) >= MAX_LINES:  # make room, or the document would trim the notice itself
+                lines.pop(0)
+                self._skipped += 1
             lines.insert(0, (LineKind.INFO, f"… {self._skipped} lines skipped: more arrived at once "
                                             f"than the log keeps ({MAX_LINES})"))
             self._skipped = 0

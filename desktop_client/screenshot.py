@@ -17,8 +17,8 @@ from shared.protocol import TaskState
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME
 from .text import check_url
+from shared.config import PROJECT_ROOT as ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "desktop.png")
 
 

@@ -8,7 +8,7 @@ import os
 
 from shared import config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = config.PROJECT_ROOT
 DEFAULT_REDIS_DIR = os.path.join(".run", "redis")
 BACKGROUND_SECONDS = config.DEFAULTS["BACKGROUND_TASK_SECONDS"]
 

@@ -11,7 +11,7 @@ import sys
 
 from shared import config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = config.PROJECT_ROOT
 PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
 DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
 SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"

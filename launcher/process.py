@@ -23,8 +23,7 @@ class Process:
     """A child process of the system, with the check that tells when it is ready to serve."""
 
     def __init__(self, name, argv, env, cwd, ready=None, ready_timeout=60.0, waiting_for="ready",
-                 clean_exit_stops=False, stops_last=False, stop_main_first=False, announce=None,
-                 popen_kwargs=None):
+                 clean_exit_stops=False, stops_last=False, stop_main_first=False, popen_kwargs=None):
         self.name = name
         self.argv = argv
         self.env = env
@@ -36,8 +35,6 @@ class Process:
         self.stops_last = stops_last  # stopped after the others, which depend on it
         self.stop_main_first = stop_main_first  # TERM to the main process only, the group after the grace
         self.popen_kwargs = popen_kwargs or {}
-        self.announce = announce  # a line (substring) the child prints once it can be checked
-        self.announced = threading.Event()
         self.colour = None
         self.pid = None
         self.returncode = None
@@ -70,8 +67,6 @@ class Process:
     def _relay_lines(self, events):
         with self._child.stdout as output:
             for line in iter(output.readline, b""):
-                if self.announce and self.announce in line:
-                    self.announced.set()
                 events.put(self.message("line", line))
 
     def _report_exit(self, events, reader):

@@ -1,31 +1,31 @@
 """Checks that tell when each part of the system is ready to serve."""
 import functools
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 
-from celery import Celery
-
 from .redis_server import ping as redis_answers  # noqa: F401  (re-exported: one place for each check)
 
 
-def worker_count(redis_url, timeout=0.5, destination=None):
-    """Return how many Celery workers on redis_url (of those named in destination) answer a ping."""
+def hostname():
+    """Return this machine's name as Celery puts it in worker node names (name@host)."""
+    return socket.gethostname()
+
+
+def worker_alive(redis_url, node):
+    """Tell whether the worker node (name@host) on redis_url has sent its heartbeat (it is consuming)."""
     try:
-        # Naming the workers also ends the ping as soon as they all answered, not after timeout.
-        return len(_control_app(redis_url).control.ping(destination=destination, timeout=timeout) or [])
-    except Exception:  # the broker itself is unreachable
-        return 0
+        return _store(redis_url).worker_is_alive(node)
+    except Exception:  # Redis unreachable: not alive as far as anyone can tell
+        return False
 
 
 @functools.lru_cache(maxsize=8)
-def _control_app(redis_url):
-    # Kept for the next poll: a fresh app's first ping spends about half a second connecting.
-    app = Celery(broker=redis_url, set_as_current=False)
-    app.conf.update(accept_content=["json"], broker_connection_retry_on_startup=False,
-                    broker_connection_max_retries=0)
-    return app
+def _store(redis_url):
+    from server.progress import TaskProgress
+    return TaskProgress(redis_url)
 
 
 def health(server_url, timeout=2.0):

@@ -1,13 +1,14 @@
 """What the system is made of: its processes in start order, their commands, environment and checks."""
-import logging
 import os
 import socket
 import sys
 
+from shared import config
+
 from . import readiness
 from .process import Process
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = config.PROJECT_ROOT
 
 
 def worker_name():
@@ -24,26 +25,14 @@ def redis_process(server, lock_fd):
 
 
 def worker_process(env, settings):
-    """Return the Celery worker, ready once it answers a ping."""
+    """Return the Celery worker, ready once its heartbeat says it is consuming."""
     name = worker_name()
     # Mingle and gossip only serve several workers sharing revokes and clock; mingle costs a second
     # at every start, and this system's cancelling goes through its own store, not Celery's revoke.
     argv = [sys.executable, "-m", "celery", "-A", "server.worker", "worker",
             f"--loglevel={settings.log_level}", f"--hostname={name}", "--without-mingle", "--without-gossip"]
-    # Celery logs "<name> ready." at INFO once its consumer listens; below INFO there is no such line.
-    says_ready = logging.getLevelName(settings.log_level) in range(logging.INFO + 1)
-    announce = f"{name} ready.".encode() if says_ready else None
-    worker = Process("worker", argv, env, ROOT, ready_timeout=60, stop_main_first=True,
-                     waiting_for=f"worker {name} to answer a ping", announce=announce)
-
-    def answers_ping():
-        # A ping sent before the consumer listens is lost, and waiting out its timeout delays the
-        # start: so where the worker says when it listens, ping only then.
-        if says_ready and not worker.announced.is_set():
-            return False
-        return readiness.worker_count(settings.redis_url, timeout=1.0, destination=[name]) > 0
-    worker.ready = answers_ping
-    return worker
+    return Process("worker", argv, env, ROOT, ready=lambda: readiness.worker_alive(settings.redis_url, name),
+                   ready_timeout=60, waiting_for=f"worker {name} to send its heartbeat", stop_main_first=True)
 
 
 def server_process(env, settings):

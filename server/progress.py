@@ -208,7 +208,7 @@ def _keys(task_id):
 class TaskProgress:
     """Record task events in Redis and read them back: latest state, history, stream, leases."""
 
-    def __init__(self, redis_url, retention_seconds, stream_length, lease_seconds=10.0,
+    def __init__(self, redis_url, retention_seconds=24 * 3600, stream_length=100_000, lease_seconds=10.0,
                  max_attempts=3):
         self.redis_url = redis_url
         self.retention_seconds = retention_seconds
@@ -312,6 +312,14 @@ class TaskProgress:
     def worker_gone(self, name):
         """Note that the worker called name has stopped."""
         self._guard(lambda: self.client().zrem(WORKERS, name))
+
+    def worker_is_alive(self, name):
+        """Tell whether the worker called name sent a heartbeat within the last WORKER_ALIVE_MS."""
+        def check():
+            seconds, micros = self.client().time()
+            beat = self.client().zscore(WORKERS, name)
+            return beat is not None and beat >= seconds * 1000 + micros // 1000 - WORKER_ALIVE_MS
+        return self._guard(check)
 
     def live_workers(self):
         """Return how many workers sent a heartbeat within the last WORKER_ALIVE_MS."""

@@ -6,7 +6,7 @@ import os
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
-from shared import protocol
+from shared import config, protocol
 from shared.protocol import ErrorCode, ProtocolError
 
 from . import health, progress, tasks
@@ -14,8 +14,7 @@ from . import health, progress, tasks
 log = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOCKETIO_CLIENT_DIR = os.path.join(PROJECT_ROOT, "node_modules", "socket.io-client", "dist")
+SOCKETIO_CLIENT_DIR = os.path.join(config.PROJECT_ROOT, "node_modules", "socket.io-client", "dist")
 
 
 def _settings():

@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 STEP_SECONDS = 0.5
 TIME_LIMIT_SLACK = 30.0  # seconds a task may overrun factor x its expected length...
 HARD_LIMIT_GRACE = 30.0  # ...and after the soft limit, before its process is killed
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def start_background_task(seconds):
@@ -48,7 +47,7 @@ def time_limits(seconds, factor):
 
 def worker_command():
     """Return a command that starts a worker for this server, working as printed from any folder."""
-    return f"{sys.executable} -m celery --workdir {PROJECT_ROOT} -A server.worker worker"
+    return f"{sys.executable} -m celery --workdir {config.PROJECT_ROOT} -A server.worker worker"
 
 
 def no_worker_message():

@@ -8,6 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASYNC_MODES = ("eventlet", "threading")
 SOCKETIO_CHANNEL = "flask-socketio"
 

@@ -19,7 +19,7 @@ from launcher.redis_server import free_port
 from shared import config, protocol
 from tests.support.clients import RecordingClient
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = config.PROJECT_ROOT
 READY = re.compile(r"run_all \| ready: open (http://\S+) in a browser")
 PREFIXED = re.compile(r"^\d\d:\d\d:\d\d (\S+)\s* \| ")
 STARTED = re.compile(r"run_all \| (\w+) started \(pid \d+\)")

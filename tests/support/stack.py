@@ -1,48 +1,24 @@
 """Start the system's real processes for tests: a worker and a server on a given Redis."""
-import os
-
-from launcher import readiness
-from launcher.redis_server import free_port
-
-from .processes import Service, python
+from launcher import services
 
 TEST_TASK_SECONDS = "1"
 ASYNC_MODES = ["eventlet", "threading"]
+TEST_TASKS = "tests.support.tasks"  # tasks only the tests' workers know, to exercise failures
 
 
-def stack_env(redis_url, **extra):
-    """Return the environment for a worker or server process of the test stack."""
-    env = dict(os.environ, REDIS_URL=redis_url, BACKGROUND_TASK_SECONDS=TEST_TASK_SECONDS,
-               PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
+def stack_env(**extra):
+    """Return the settings a test's worker or server runs with (short tasks, INFO logs), plus extra."""
+    return dict(BACKGROUND_TASK_SECONDS=TEST_TASK_SECONDS, LOG_LEVEL="INFO", **extra)
 
 
 def start_worker(redis_url, log_dir, name="worker", **env):
-    """Start a Celery worker (with the tests' extra tasks) and wait until it answers a ping."""
-    service = Service(name, python("-m", "celery", "-A", "server.worker", "worker",
-                                   "--loglevel=INFO", "--include=tests.support.tasks",
-                                   f"--hostname={name}@%h", "--without-mingle", "--without-gossip"),
-                      stack_env(redis_url, **env), log_dir).start()
-    service.node = name
-    return service.wait_ready(lambda: readiness.worker_count(redis_url, destination=[_node(name)]) > 0,
-                              timeout=60)
-
-
-def _node(name):
-    import socket
-    return f"{name}@{socket.gethostname()}"
+    """Start a Celery worker that also knows the tests' tasks, and wait until it is alive."""
+    return services.start_worker(redis_url, log_dir, name, include=[TEST_TASKS], **stack_env(**env))
 
 
 def start_server(redis_url, log_dir, async_mode, name=None, port=None, **env):
-    """Start `python -m server` on a free port and wait until /healthz answers."""
-    port = port or free_port()
-    service = Service(name or f"server-{async_mode}", python("-m", "server"),
-                      stack_env(redis_url, SERVER_PORT=port, SOCKETIO_ASYNC_MODE=async_mode, **env),
-                      log_dir).start()
-    service.url = f"http://127.0.0.1:{port}"
-    service.port = port
-    return service.wait_ready(lambda: readiness.health(service.url)[0] is not None, timeout=30)
+    """Start the server on a free port (or port) and wait until /healthz answers."""
+    return services.start_server(redis_url, log_dir, async_mode, name, port, **stack_env(**env))
 
 
 class Stack:
@@ -57,6 +33,7 @@ class Stack:
     def __init__(self, log_dir, name, data_dir=None, **env):
         from launcher.redis_server import RedisServer
         if data_dir is not None:
+            import os
             os.makedirs(data_dir, exist_ok=True)
         self.log_dir = log_dir
         self.name = name
