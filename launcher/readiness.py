@@ -7,6 +7,8 @@ import urllib.request
 
 from celery import Celery
 
+from shared import config
+
 from .redis_server import ping as redis_answers  # noqa: F401  (re-exported: one place for each check)
 
 
@@ -22,7 +24,7 @@ def worker_count(redis_url, timeout=0.5, destination=None):
 @functools.lru_cache(maxsize=8)
 def _control_app(redis_url):
     # Kept for the next poll: a fresh app's first ping spends about half a second connecting.
-    app = Celery(broker=redis_url, set_as_current=False)
+    app = Celery(broker=config.broker_url(redis_url), set_as_current=False)
     app.conf.update(accept_content=["json"], broker_connection_retry_on_startup=False,
                     broker_connection_max_retries=0)
     return app
