@@ -8,7 +8,8 @@ on a thread of its own, emitting only queues a packet, and closing hands the (so
 disconnect to a throwaway thread.
 
 Nothing lost: the cursor of the last `task progress` (or `task list`) received is sent with every
-(re)connection attempt (``_connect_auth()``), so the server replays what the link missed, in order.
+(re)connection attempt (``_connect_auth()``, with the server's token when it needs one), so the
+server replays what the link missed, in order.
 The cursor lives as long as the Connection; another server address starts afresh.
 
 Adding a request is one method calling ``_request()`` with what to do on the reply and on a lost
@@ -21,7 +22,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import socketio
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -55,6 +56,7 @@ class _Link:
     generation: int
     url: str
     client: socketio.Client
+    token: str | None = None  # the server's token (see README's Security section), sent in auth
     stop: threading.Event = field(default_factory=threading.Event)
     errors_reported: int = 0  # connect_error events so far (python-socketio's threads)
 
@@ -66,6 +68,13 @@ class _Request:
     on_reply: object  # called with the ack's arguments
     on_lost: object  # called with a reason when no ack can come any more
     reports_refusal: bool = True  # on_reply reports an `error` ack (the `protocol error` twin is dropped)
+
+
+def split_token(url):
+    """Return (url without its query, the token in its ?token=… or None): the URL a server prints."""
+    parts = urlsplit(url.strip())
+    token = parse_qs(parts.query).get(protocol.AUTH_TOKEN_FIELD, [None])[0]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")), token
 
 
 def check_url(url):
@@ -163,15 +172,16 @@ class Connection(QObject):
         """Tell whether requests can be sent now."""
         return self._state is ConnectionState.CONNECTED
 
-    def open(self, url):
-        """Start connecting to url in the background, dropping any earlier link."""
+    def open(self, url, token=None):
+        """Start connecting to url in the background (with the server's token, if it needs one),
+        dropping any earlier link."""
         url = check_url(url)
         self._drop_link("the server address changed")
         with self._stream_lock:
             self._generation += 1
             if url != self._stream_url:  # another server's cursor and seqs mean nothing here
                 self._stream_url, self._cursor, self._last_seq = url, None, {}
-        link = _Link(self._generation, url, self._new_client())
+        link = _Link(self._generation, url, self._new_client(), token=token or None)
         self._register_handlers(link)
         self._link = link
         self._set_state(ConnectionState.CONNECTING, 0, "")
@@ -180,7 +190,7 @@ class Connection(QObject):
     def reconnect(self):
         """Drop the link and connect again to the same URL, resuming from the last cursor."""
         if self._link:
-            self.open(self._link.url)
+            self.open(self._link.url, self._link.token)
 
     def close(self):
         """Disconnect and stop reconnecting, without waiting for the server."""
@@ -367,7 +377,7 @@ class Connection(QObject):
             errors_before = link.errors_reported
             try:
                 link.client.connect(link.url, namespaces=[protocol.NAMESPACE],
-                                    auth=self._connect_auth, wait_timeout=CONNECT_TIMEOUT)
+                                    auth=lambda: self._connect_auth(link), wait_timeout=CONNECT_TIMEOUT)
                 return
             except (socketio.exceptions.ConnectionError, ValueError) as exc:
                 if link.client.connected:
@@ -378,12 +388,15 @@ class Connection(QObject):
                 return
             delay = min(delay * 2, self._reconnection_delay_max)
 
-    def _connect_auth(self):
-        """Return the data sent with each (re)connection attempt: where to resume.
+    def _connect_auth(self, link):
+        """Return the data sent with each (re)connection attempt: where to resume, and the token.
 
         python-socketio calls it on its own threads, before every attempt.
         """
-        return {"cursor": self.cursor, "batch": True}
+        auth = {"cursor": self.cursor, "batch": True}
+        if link.token:
+            auth[protocol.AUTH_TOKEN_FIELD] = link.token
+        return auth
 
     # python-socketio's threads: check, then emit. Never touch anything but signals here.
 
@@ -490,7 +503,9 @@ def _disconnect_text(reason):
 
 
 # What python-socketio reports (often a long requests exception), and what the user is told.
-_CONNECT_ERRORS = (("refused", "no server is answering at this address"),
+_CONNECT_ERRORS = (("needs its token", "the server needs its token: start the app with --token TOKEN, or "
+                                      "open File ▸ Change server… with the URL the server printed"),
+                   ("refused", "no server is answering at this address"),
                    ("Name or service not known", "the host name is unknown"),
                    ("nodename nor servname", "the host name is unknown"),
                    ("getaddrinfo", "the host name is unknown"),
