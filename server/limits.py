@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 CAP_RETRY_SECONDS = 5  # Retry-After when a cap, not the rate, refused a start
 TOTAL_PRUNE_SECONDS = 1.0  # the whole server's count is re-checked at most this often when full
 MAX_IDLE_BUCKETS = 10_000  # past this many clients, full buckets of clients without tasks are dropped
+LOG_EVERY_SECONDS = 10.0  # a limited client costs a log line this often, not one per refused start
 
 
 class RateLimited(ProtocolError):
@@ -47,7 +48,7 @@ class TaskLimits:
         self._unfinished = unfinished
         self._clock = clock
         self._lock = threading.Lock()
-        self._buckets = {}  # client -> [tokens, time of last refill, refused since last admitted]
+        self._buckets = {}  # client -> [tokens, time of last refill, time of last log line, refusals since]
         self._active = {}  # client -> set of task ids (or reservations) not yet seen to finish
         self._count = 0  # sum of the sets' sizes
         self._total_checked = float("-inf")
@@ -92,15 +93,13 @@ class TaskLimits:
         with self._lock:
             active = self._active.setdefault(client, set())
             if len(active) >= self.per_client:
-                self._refuse(client, f"you have {len(active)} unfinished tasks; the limit is "
+                self._refuse(client, f"you have {_tasks(len(active))} unfinished; the limit is "
                                      f"{self.per_client} a client: wait for some to finish", CAP_RETRY_SECONDS)
             if self._count >= self.total:
-                self._refuse(client, f"the server has {self._count} unfinished tasks, its limit: "
+                self._refuse(client, f"the server has {_tasks(self._count)} unfinished, its limit: "
                                      "try again later", CAP_RETRY_SECONDS)
             active.add(reservation)
             self._count += 1
-            if client in self._buckets:
-                self._buckets[client][2] = 0
 
     def _take_token(self, client):
         """Take one start from client's bucket, or refuse (call with the lock held)."""
@@ -109,7 +108,7 @@ class TaskLimits:
         if bucket is None:
             if len(self._buckets) >= MAX_IDLE_BUCKETS:
                 self._drop_idle_buckets(now)
-            bucket = self._buckets[client] = [float(self.burst), now, 0]
+            bucket = self._buckets[client] = [float(self.burst), now, float("-inf"), 0]
         bucket[0] = min(float(self.burst), bucket[0] + (now - bucket[1]) * self.rate)
         bucket[1] = now
         if bucket[0] < 1:
@@ -120,9 +119,12 @@ class TaskLimits:
     def _refuse(self, client, reason, retry_after):
         bucket = self._buckets.get(client)
         if bucket is not None:
-            if bucket[2] == 0:  # one log line when a client starts being refused, not one per refusal
-                log.warning("limiting task starts of %s: %s", client, reason)
-            bucket[2] += 1
+            bucket[3] += 1
+            now = self._clock()
+            if now - bucket[2] >= LOG_EVERY_SECONDS:
+                log.warning("limiting task starts of %s: %s (%d refused since the last such line)",
+                            client, reason, bucket[3])
+                bucket[2], bucket[3] = now, 0
         raise RateLimited(reason, retry_after)
 
     def _prune(self, clients):
@@ -145,10 +147,14 @@ class TaskLimits:
                     self._active.pop(client, None)
 
     def _drop_idle_buckets(self, now):
-        for client, (tokens, refilled, _refused) in list(self._buckets.items()):
+        for client, (tokens, refilled, _logged, _refused) in list(self._buckets.items()):
             full = tokens + (now - refilled) * self.rate >= self.burst
             if full and not self._active.get(client):
                 del self._buckets[client]
+
+
+def _tasks(count):
+    return f"{count} task" if count == 1 else f"{count} tasks"
 
 
 def init_app(app):
