@@ -190,7 +190,10 @@ class Guard:
         given = parse_qs(environ.get("QUERY_STRING", "")).get(protocol.AUTH_TOKEN_FIELD, [None])[0]
         if given is None or not self.policy.token_matches(given):
             return None
-        secure = "; Secure" if environ.get("wsgi.url_scheme") == "https" else ""
+        # Behind a TLS proxy the server sees http: its X-Forwarded-Proto says the browser used https
+        # (trusting it can only make the cookie stricter).
+        https = "https" in (environ.get("wsgi.url_scheme"), environ.get("HTTP_X_FORWARDED_PROTO", "").lower())
+        secure = "; Secure" if https else ""
         return f"{self.policy.cookie_name}={self.policy.token}; Path=/; HttpOnly; SameSite=Strict{secure}"
 
 

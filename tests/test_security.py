@@ -406,6 +406,22 @@ def test_a_fixed_token_is_required_and_never_printed(fixed_token_server):
     assert "a-fixed-token-from-the-environment" not in fixed_token_server.log_text()
 
 
+@pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "desktop_client", "__main__.py")),
+                    reason="no desktop app in this checkout")
+def test_run_all_on_the_network_makes_a_token_and_gives_it_to_the_desktop_app(launch):  # noqa: F811
+    run = launch("--port", free_port(), SERVER_HOST="0.0.0.0", QT_QPA_PLATFORM="offscreen")
+    page_url = run.wait_ready()
+    server_url, _, token = page_url.partition(f"/?{protocol.AUTH_TOKEN_FIELD}=")
+    assert len(token) >= 32
+    run.wait_for(r"desktop \| connected: " + server_url)  # it had the token
+    for process in run.tree():  # which travelled in environments, not on command lines
+        assert token not in " ".join(process.cmdline())
+    assert requests.get(server_url + "/", timeout=5).status_code == 401
+    assert requests.get(page_url, timeout=5).status_code == 200
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == 0, run.output()
+
+
 # The private Redis that run_all.py starts.
 def test_the_private_redis_is_locked_by_a_password_nobody_sees(launch, tmp_path):  # noqa: F811
     run = launch("--no-desktop", "--port", free_port())
