@@ -16,7 +16,8 @@
   const query = new URLSearchParams(location.search);
   if (query.has(P.tokenParameter)) {
     query.delete(P.tokenParameter);
-    history.replaceState(null, "", location.pathname + (query.size ? "?" + query : "") + location.hash);
+    const rest = query.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
 
   function log(text, kind) {
