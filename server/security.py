@@ -114,11 +114,12 @@ class Guard:
             headers = list(headers) + [(n, v) for n, v in SECURITY_HEADERS if n.lower() not in present]
             return start_response(status, headers, exc_info)
 
-        refusal = (self._check_host(environ) or self._check_body(environ)
-                   or self._check_origin(environ) or self._check_token(environ))
+        refusal = self._check_host(environ) or self._check_body(environ) or self._check_origin(environ)
+        cookie = self._token_cookie(environ) if refusal is None else None
+        if refusal is None and cookie is None:
+            refusal = self._check_token(environ)
         if refusal is not None:
             return refusal.respond(environ, start_with_headers)
-        cookie = self._token_cookie(environ)
         if cookie is None:
             return self.app(environ, start_with_headers)
 
@@ -175,7 +176,7 @@ class Guard:
         if self.policy.token is None or _is_socketio(environ) \
                 or environ.get("PATH_INFO") == protocol.ROUTE_HEALTH:
             return None
-        if self.policy.token_matches(self.policy.presented_token(environ)) or self._token_cookie(environ):
+        if self.policy.token_matches(self.policy.presented_token(environ)):
             return None
         return Refusal(401, ErrorCode.UNAUTHORIZED,
                        "this server needs its token: open the URL with ?token=… that it printed at start, "
