@@ -89,7 +89,7 @@ def on_unknown_event(event, *args):
 def on_error(exc):
     """Answer a failed message with the error event (and ack); never a stack trace."""
     if isinstance(exc, limits.RateLimited):
-        error = exc  # limits logs when a client starts being refused, not each refusal of a flood
+        error = exc  # limits logs a flood itself, not each refusal
     elif isinstance(exc, ProtocolError):
         error = exc
         log.warning("rejected %r from %s: %s", _event_name(), request.sid, exc.message)

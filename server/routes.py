@@ -122,7 +122,7 @@ def _client():
 def bad_request(error):
     headers = {}
     if isinstance(error, limits.RateLimited):
-        headers["Retry-After"] = str(error.retry_after)  # limits logs it, once per flood
+        headers["Retry-After"] = str(error.retry_after)  # limits logs a flood itself, not each refusal
     else:
         log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote_addr,
                     error.message)

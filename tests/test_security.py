@@ -6,7 +6,6 @@ floods of task starts, hostile input and missing headers; and what held before a
 import http.client
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -29,9 +28,8 @@ from tests.conftest import ASYNC_MODES, start_server
 from tests.support import browser as chromium
 from tests.support.clients import RecordingClient
 from tests.support.processes import ROOT
-from tests.support.security import (ENGINEIO_QUERY, engineio_session, non_loopback_address,
-                                     printed_tokens, self_signed_tls)
-from tests.test_run_all import READY, launch  # noqa: F401  (launch: a fixture, run_all.py as a user runs it)
+from tests.support.security import ENGINEIO_QUERY, non_loopback_address, printed_tokens, self_signed_tls
+from tests.test_run_all import launch  # noqa: F401  (a fixture: run_all.py, run as a user runs it)
 
 browser = chromium.browser  # a fixture: one headless Chromium per module
 
@@ -694,8 +692,8 @@ def open_websocket(server):
                                      timeout=10)
     assert ws.recv().startswith("0{")  # engine.io open
     ws.send(f"40{protocol.NAMESPACE},{{}}")
-    while not (message := ws.recv()).startswith(f"40{protocol.NAMESPACE},"):
-        pass
+    while not ws.recv().startswith(f"40{protocol.NAMESPACE},"):
+        pass  # a ping may come first
     return ws
 
 
