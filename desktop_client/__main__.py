@@ -1,4 +1,4 @@
-"""Run the desktop client: python -m desktop_client [--server URL]"""
+"""Run the desktop client: python -m desktop_client [--server URL] [--token TOKEN]"""
 import argparse
 import signal
 import sys
@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from shared import config
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME, system_check
-from .text import check_url
+from .text import check_url, split_token
 
 
 def parse_args(argv):
@@ -23,6 +23,12 @@ def parse_args(argv):
                "(default http://127.0.0.1:5000).")
     parser.add_argument("--server", metavar="URL", type=_url,
                         help="server to connect to, such as http://127.0.0.1:5000")
+    parser.add_argument("--token", metavar="TOKEN",
+                        help="the server's token, when it needs one ('-' reads it from standard input, "
+                             "out of sight of ps; default: $AUTH_TOKEN, else the one remembered for the "
+                             "server)")
+    parser.add_argument("--remember-token", action="store_true",
+                        help="save --token in the settings for this server (a file only you can read)")
     return parser.parse_known_args(argv)
 
 
@@ -47,7 +53,11 @@ def main(argv=None):
     from .main_window import MainWindow  # after the names are set: it reads QSettings
 
     try:
-        window = MainWindow(server_url=options.server)
+        # A URL as the server prints it, with ?token=…, gives the token too.
+        server, url_token = split_token(options.server) if options.server else (None, None)
+        token = sys.stdin.readline().strip() if options.token == "-" else options.token
+        window = MainWindow(server_url=server, token=token or url_token or config.load().auth_token or None,
+                            remember_token=options.remember_token)
     except config.ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2

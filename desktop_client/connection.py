@@ -9,7 +9,8 @@ disconnect to a throwaway thread.
 
 Nothing lost: where the link stands in the server's event stream (the resume cursor, each task's
 latest seq) is kept by a StreamPosition (stream_position.py), sent with every (re)connection attempt
-so the server replays what was missed, and used to pass on only what is news.
+(with the server's token when it needs one) so the server replays what was missed, and used to pass
+on only what is news.
 
 Adding a request is one method calling ``_request()`` with what to do on the reply and on a lost
 connection. Every request carries an ack, and a refusal is reported from its ack; the server's
@@ -96,6 +97,7 @@ class Connection(QObject):
         self._request_ids = itertools.count(1)
         self.position = StreamPosition()  # shared with python-socketio's threads (it locks)
         self._position_url = None  # the server the position is about
+        self._token = None  # the server's token, when it needs one (README: Security)
         self._link_event.connect(self._on_link_event)
         self._ack_arrived.connect(self._on_ack_arrived)
         self._error_arrived.connect(self._on_error_arrived)
@@ -115,9 +117,11 @@ class Connection(QObject):
         """Tell whether requests can be sent now."""
         return self._state is ConnectionState.CONNECTED
 
-    def open(self, url):
-        """Start connecting to url in the background, dropping any earlier link."""
+    def open(self, url, token=None):
+        """Start connecting to url in the background (with the server's token, if it needs one),
+        dropping any earlier link."""
         url = text.check_url(url)
+        self._token = token or None
         self._drop_link("the server address changed")
         self._generation += 1
         if url != self._position_url:  # another server's cursor and seqs mean nothing here
@@ -132,7 +136,7 @@ class Connection(QObject):
     def reconnect(self):
         """Drop the link and connect again to the same URL, resuming from the last cursor."""
         if self._link:
-            self.open(self._link.url)
+            self.open(self._link.url, self._token)
 
     def close(self):
         """Disconnect and stop reconnecting, without waiting for the server."""
@@ -258,11 +262,14 @@ class Connection(QObject):
             link.close()
 
     def _connect_auth(self):
-        """Return the data sent with each (re)connection attempt: where to resume.
+        """Return the data sent with each (re)connection attempt: where to resume, and the token.
 
         python-socketio calls it on its own threads, before every attempt.
         """
-        return {"cursor": self.position.cursor, "batch": True}
+        auth = {"cursor": self.position.cursor, "batch": True}
+        if self._token:
+            auth[protocol.AUTH_TOKEN_FIELD] = self._token
+        return auth
 
     # python-socketio's threads: check, then emit. Never touch anything but signals here.
 

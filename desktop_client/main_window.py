@@ -1,6 +1,8 @@
 """The main window: message box, buttons, task list (with Cancel and History per task), log,
 status bar, actions and settings."""
+import contextlib
 import html
+import os
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
@@ -15,10 +17,12 @@ from . import APPLICATION_NAME
 from .connection import Connection, ConnectionState
 from .log_view import LineKind, LogView
 from .notifications import TaskNotifier
-from .text import check_url, plain_tooltip, short_id
+from .text import check_url, plain_tooltip, short_id, split_token
 from .task_list import TaskListModel, TaskListView
 
 SETTINGS_SERVER_URL = "server/url"
+SETTINGS_TOKEN = "server/token"  # saved only when the user asks (--remember-token)
+SETTINGS_TOKEN_SERVER = "server/token_server"  # the server that token is for: never sent elsewhere
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_SPLITTER = "window/splitter"
 
@@ -45,8 +49,11 @@ def default_server_url():
 class MainWindow(QMainWindow):
     """The desktop client's only window."""
 
-    def __init__(self, server_url=None, connection=None):
-        """Build the window and start connecting; server_url overrides the saved one for this run."""
+    def __init__(self, server_url=None, connection=None, token=None, remember_token=False):
+        """Build the window and start connecting; server_url overrides the saved one for this run.
+
+        token is the server's (when it needs one); remember_token saves it for later runs.
+        """
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(app_icon())
@@ -61,8 +68,13 @@ class MainWindow(QMainWindow):
         self._health = None
         self.read_settings()
         self._server_url = server_url or self._saved_server_url
-        self.log_view.add_line(f"{APPLICATION_NAME} started; server {self._server_url}")
-        self.connection.open(self._server_url)
+        saved_token = self._saved_token if self._saved_token_server == self._server_url else None
+        self._token = token or saved_token
+        if token and remember_token:
+            self.save_token(self._server_url, token)
+        self.log_view.add_line(f"{APPLICATION_NAME} started; server {self._server_url}"
+                               + (" (with its token)" if self._token else ""))
+        self.connection.open(self._server_url, self._token)
 
     # Building.
 
@@ -174,6 +186,8 @@ class MainWindow(QMainWindow):
             self._saved_server_url = check_url(saved) if saved else default_server_url()
         except ValueError:  # a hand-edited settings file; fall back rather than refuse to start
             self._saved_server_url = default_server_url()
+        self._saved_token = settings.value(SETTINGS_TOKEN, "") or None
+        self._saved_token_server = settings.value(SETTINGS_TOKEN_SERVER, "")
 
     def write_settings(self):
         """Save the window's geometry and the server URL chosen in the app."""
@@ -181,6 +195,15 @@ class MainWindow(QMainWindow):
         settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         settings.setValue(SETTINGS_SPLITTER, self.splitter.saveState())
         settings.setValue(SETTINGS_SERVER_URL, self._saved_server_url)
+
+    def save_token(self, server_url, token):
+        """Keep token for server_url in the settings, in a file only this user can read."""
+        settings = QSettings()
+        settings.setValue(SETTINGS_TOKEN, token)
+        settings.setValue(SETTINGS_TOKEN_SERVER, server_url)
+        settings.sync()
+        with contextlib.suppress(OSError):  # a file, on Linux and macOS; Windows keeps it in the registry
+            os.chmod(settings.fileName(), 0o600)
 
     def closeEvent(self, event):
         self.write_settings()
@@ -229,12 +252,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Not connected: the history cannot be loaded now.", 5000)
 
     def set_server_url(self, url):
-        """Use url from now on (and on later starts), and connect to it."""
+        """Use url from now on (and on later starts), and connect to it.
+
+        A URL with ?token=… (as a server prints it) gives the token for this run; a server's token is
+        never sent to another server.
+        """
+        url, token = split_token(url)
         url = check_url(url)
         self._server_url = self._saved_server_url = url
+        self._token = token or (self._saved_token if self._saved_token_server == url else None)
         QSettings().setValue(SETTINGS_SERVER_URL, url)
-        self.log_view.add_line(f"Server changed to {url}")
-        self.connection.open(url)
+        self.log_view.add_line(f"Server changed to {url}" + (" (with its token)" if self._token else ""))
+        self.connection.open(url, self._token)
 
     @Slot()
     def ask_server_url(self):

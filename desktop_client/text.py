@@ -1,14 +1,18 @@
 """The app's words: how it shows ids, server text and connection problems, and how it reads a
 server address typed by the user. Server text is always shown as text, never as markup."""
 import html
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import socketio
+
+from shared import protocol
 
 MAX_TEXT_CHARS = 4000  # longer server text is cut, so one line cannot swamp the log
 
 # What python-socketio reports (often a long requests exception), and what the user is told.
-_CONNECT_ERRORS = (("refused", "no server is answering at this address"),
+_CONNECT_ERRORS = (("needs its token", "the server needs its token: start the app with --token TOKEN, or "
+                                      "open File ▸ Change server… with the URL the server printed"),
+                   ("refused", "no server is answering at this address"),
                    ("Name or service not known", "the host name is unknown"),
                    ("nodename nor servname", "the host name is unknown"),
                    ("getaddrinfo", "the host name is unknown"),
@@ -54,6 +58,13 @@ def check_url(url):
     except ValueError:
         raise ValueError(f"{url!r} has an invalid port") from None
     return url.strip()
+
+
+def split_token(url):
+    """Return (url without its query, the token in its ?token=… or None): the URL a server prints."""
+    parts = urlsplit(url.strip())
+    token = parse_qs(parts.query).get(protocol.AUTH_TOKEN_FIELD, [None])[0]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")), token
 
 
 def disconnect_text(reason):

@@ -1,10 +1,11 @@
 """run_all.py's main: parse the options, check what is needed, then run the system until it stops."""
 import os
+import secrets
 import sys
 import threading
 import webbrowser
 
-from shared import config
+from shared import config, protocol
 
 from . import options as run_options
 from . import preflight
@@ -40,10 +41,10 @@ def run(options, environ):
     from . import system
     from .manager import Manager
 
-    env = run_options.child_env(environ, options, redis_url)
+    env = _with_token(run_options.child_env(environ, options, redis_url))
     settings = _settings(env)
     manager = Manager(Printer(sys.stdout, colour=not environ.get("NO_COLOR")),
-                      on_ready=lambda: _announce(manager, settings.server_url, options.open_browser))
+                      on_ready=lambda: _announce(manager, _page_url(settings), options.open_browser))
     if private_redis:
         server, lock_fd = private_redis
         manager.say(f"starting a private Redis on port {server.port}, its data in {server.data_dir}")
@@ -55,6 +56,25 @@ def run(options, environ):
     if desktop:
         manager.add_process(system.desktop_process(env, settings))
     return manager.run()
+
+
+def _with_token(env):
+    """Return env with a fresh AUTH_TOKEN when the server needs one and none was given.
+
+    Made here rather than by the server, so the desktop app gets it too (in its environment:
+    never on a command line, where `ps` would show it).
+    """
+    settings = _settings(env)
+    if settings.requires_token and not settings.auth_token:
+        return dict(env, AUTH_TOKEN=secrets.token_urlsafe(32))
+    return env
+
+
+def _page_url(settings):
+    """Return the URL to open the page at: with the token, when the server needs one."""
+    if not settings.auth_token:
+        return settings.server_url
+    return f"{settings.server_url}/?{protocol.AUTH_TOKEN_FIELD}={settings.auth_token}"
 
 
 def _redis_url(environ):

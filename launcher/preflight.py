@@ -90,8 +90,8 @@ def choose_redis(environ, private, data_dir):
     An explicit REDIS_URL is used or refused, never replaced: a user who named a Redis expects
     the data there, and a silent private one would hide the mistake.
     """
-    from .redis_server import DataDirInUse, RedisNotFound, RedisServer, find_redis_server, lock_data_dir
-    from .redis_server import ping
+    from .redis_server import (DataDirInUse, RedisNotFound, RedisServer, data_dir_password, find_redis_server,
+                               lock_data_dir, ping)
 
     explicit = environ.get("REDIS_URL")
     if explicit:
@@ -110,5 +110,7 @@ def choose_redis(environ, private, data_dir):
         lock_fd = lock_data_dir(os.path.abspath(data_dir))
     except (RedisNotFound, DataDirInUse) as exc:
         raise LaunchError(str(exc)) from None
-    server = RedisServer(data_dir=os.path.abspath(data_dir), persist=True)
+    # Locked, even on loopback: any local user or process could otherwise read and write every task.
+    server = RedisServer(data_dir=os.path.abspath(data_dir), persist=True,
+                         password=data_dir_password(os.path.abspath(data_dir)))
     return server.url, (server, lock_fd)

@@ -20,8 +20,8 @@ def redis_process(server, lock_fd):
     """Return the private redis-server as a process of the system."""
     return Process("redis", server.command(), dict(os.environ), ROOT,
                    ready=lambda: readiness.redis_answers(server.url), ready_timeout=10,
-                   waiting_for=f"PING to be answered at {server.url}", stops_last=True,
-                   popen_kwargs={"pass_fds": (lock_fd,)})
+                   waiting_for=f"PING to be answered at {config.redacted(server.url)}", stops_last=True,
+                   popen_kwargs={"pass_fds": (lock_fd,), **server.popen_kwargs})
 
 
 def worker_process(env, settings):

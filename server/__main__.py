@@ -23,6 +23,7 @@ import gc  # noqa: E402
 import logging  # noqa: E402
 
 from server.app import create_app, socketio  # noqa: E402
+from shared import protocol  # noqa: E402
 
 log = logging.getLogger("server")
 
@@ -41,8 +42,9 @@ def main():
     task_progress = app.extensions["task_progress"]
     if not task_progress.ping():
         log.error("%s", task_progress.unavailable_error())
-    log.info("serving on %s (async mode %s, Redis %s)", settings.server_url, settings.async_mode,
+    log.info("serving on %s (async mode %s, Redis %s)", bound_url(settings), settings.async_mode,
              config.redacted(settings.redis_url))
+    announce_access(settings, app.extensions["security"])
     try:
         if settings.async_mode == "eventlet":
             serve_eventlet(app, settings.server_host, settings.server_port)
@@ -55,6 +57,28 @@ def main():
             sys.exit(f"Port {settings.server_port} on {settings.server_host} is already in use: "
                      "stop the program using it or choose another with SERVER_PORT.")
         raise
+
+
+def bound_url(settings):
+    """Return the address the server really listens on, as a URL (0.0.0.0 stays 0.0.0.0)."""
+    host = settings.server_host or "0.0.0.0"
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.server_port}"
+
+
+def announce_access(settings, policy):
+    """Say who can reach the server, and print a token made for this run once (as Jupyter does)."""
+    if not settings.listens_beyond_loopback:
+        return
+    if policy.token is None:
+        log.warning("INSECURE: %s is reachable from other machines and INSECURE_NO_TOKEN is set: anyone "
+                    "who can reach it can start and cancel tasks. Unset INSECURE_NO_TOKEN unless every "
+                    "machine on this network is trusted.", bound_url(settings))
+        return
+    log.info("other machines can reach the server; every request needs its token (AUTH_TOKEN)")
+    if policy.token_generated:
+        # Printed once, not logged: a new token each start; set AUTH_TOKEN to keep one.
+        print(f"\n    To use the server, open (from another machine, with this machine's address):\n"
+              f"    {settings.server_url}/?{protocol.AUTH_TOKEN_FIELD}={policy.token}\n", flush=True)
 
 
 def serve_eventlet(app, host, port):

@@ -1,13 +1,12 @@
 """The Flask app factory: Flask + Flask-SocketIO, with Celery for the work and Redis between them."""
+import socketio as python_socketio
 from celery import Celery, Task
 from flask import Flask
 from flask_socketio import SocketIO
 
-from shared import config
+from shared import config, protocol
 
-from shared import protocol
-
-from . import progress
+from . import progress, security, wire
 from .health import HealthMonitor
 from .relay import Relay
 
@@ -21,16 +20,25 @@ def create_app(settings=None):
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=protocol.MAX_REQUEST_BYTES,
         CELERY=celery_config(settings),
     )
     celery_init_app(app)
     progress.init_app(app)
 
-    from . import events, routes  # noqa: F401  (events registers its handlers on socketio)
+    # Imported here: they (through tasks.py) use the socketio object this module defines.
+    from . import events, limits, routes  # noqa: F401  (events registers its handlers on socketio)
+    limits.init_app(app)
     app.register_blueprint(routes.bp)
-    socketio.init_app(app, message_queue=settings.redis_url, channel=config.SOCKETIO_CHANNEL,
-                      async_mode=settings.async_mode)
+    policy = security.Policy(settings)
+    # The message queue is given, not named: Flask-SocketIO would take a unix:// URL for kombu's.
+    socketio.init_app(app, client_manager=python_socketio.RedisManager(
+                          settings.redis_url, channel=config.SOCKETIO_CHANNEL),
+                      async_mode=settings.async_mode, max_http_buffer_size=protocol.MAX_REQUEST_BYTES,
+                      # Origins by our rule (the Host is checked first), not the Host-derived default.
+                      cors_allowed_origins=policy.origin_allowed,
+                      json=wire.DepthLimitedJSON, serializer=wire.TolerantPacket)
+    security.init_app(app, policy)  # last: in front of everything, socket.io included
     app.extensions["relay"] = Relay(socketio, app.extensions["task_progress"])
     app.extensions["health"] = HealthMonitor(socketio, app.extensions["task_progress"])
     return app
@@ -39,7 +47,7 @@ def create_app(settings=None):
 def celery_config(settings):
     """Return Celery's settings: JSON only, task events on, no task lost to a dying worker."""
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": config.broker_url(settings.redis_url),
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
         "result_serializer": "json",

@@ -8,7 +8,7 @@ from flask_socketio import ConnectionRefusedError, emit
 from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError
 
-from . import progress, tasks
+from . import limits, progress, security, tasks, wire
 from .app import socketio
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,19 @@ def handles(event):
 def on_connect(auth=None):
     """Resume the client from the last cursor it saw: it gets what it missed, then live events."""
     try:
+        security.check_connect(auth)
         cursor, batch = protocol.parse_connect_auth(auth)
     except ProtocolError as error:
-        log.warning("refused connection from %s: %s", request.sid, error.message)
+        log.warning("refused connection from %s (%s): %s", request.sid, request.remote_addr, error.message)
         raise ConnectionRefusedError(error.message, error.as_payload()) from None
     current_app.extensions["relay"].join(request.sid, cursor, batch)
     emit(protocol.SYSTEM_HEALTH, current_app.extensions["health"].current())
+
+
+@socketio.on("disconnect", namespace=protocol.NAMESPACE)
+def on_disconnect(reason=None):
+    """Forget the client's task start limits; its unfinished tasks still count for the server."""
+    limits.forget(_client())
 
 
 @handles(protocol.MY_EVENT)
@@ -51,7 +58,7 @@ def on_my_event(payload):
 def on_start_task(payload):
     """Start a background task; the ack carries its id."""
     seconds = protocol.parse_task_request(payload, current_app.config["SETTINGS"].background_task_seconds)
-    return {"task_id": tasks.start_background_task(seconds)}
+    return {"task_id": limits.start_task(_client(), seconds)}
 
 
 @handles(protocol.CANCEL_TASK)
@@ -73,14 +80,18 @@ def on_task_history(payload):
 
 @socketio.on("*", namespace=protocol.NAMESPACE)
 def on_unknown_event(event, *args):
-    """Tell the sender that the event is not part of the protocol."""
+    """Tell the sender that the event is not part of the protocol (or could not be decoded)."""
+    if isinstance(event, wire.Undecodable):
+        raise event.error
     raise ProtocolError(ErrorCode.UNKNOWN_EVENT, f"unknown event {str(event)[:100]!r}")
 
 
 @socketio.on_error(protocol.NAMESPACE)
 def on_error(exc):
     """Answer a failed message with the error event (and ack); never a stack trace."""
-    if isinstance(exc, ProtocolError):
+    if isinstance(exc, limits.RateLimited):
+        error = exc  # limits logs a flood itself, not each refusal
+    elif isinstance(exc, ProtocolError):
         error = exc
         log.warning("rejected %r from %s: %s", _event_name(), request.sid, exc.message)
     elif isinstance(exc, progress.RedisUnavailable):
@@ -100,5 +111,11 @@ def on_error(exc):
 def _event_name():
     event = getattr(request, "event", {})
     if event.get("message") == "*" and event.get("args"):
-        return event["args"][0]  # the catch-all handler receives the real name first
+        name = event["args"][0]  # the catch-all handler receives the real name first
+        return "undecodable message" if isinstance(name, wire.Undecodable) else name
     return event.get("message", "?")
+
+
+def _client():
+    """Return the name the task start limits know this socket connection by."""
+    return f"socket {request.sid}"

@@ -385,6 +385,16 @@ class TaskProgress:
                 return pipe.execute()
         return [json.loads(raw) for raw in self._guard(read) if raw]
 
+    def unfinished(self, task_ids):
+        """Return those of task_ids whose task is queued or running (not final, nor expired); one round trip."""
+        def read():
+            with self.client().pipeline(transaction=False) as pipe:
+                for task_id in task_ids:
+                    pipe.hget(f"task:{task_id}", "state")
+                return pipe.execute()
+        return [task_id for task_id, state in zip(task_ids, self._guard(read))
+                if state and not TaskState(state).is_final]
+
     def ping(self):
         """Tell whether Redis answers."""
         try:

@@ -4,9 +4,11 @@ Nothing else in the project reads the environment or spells an address or a secr
 Only the standard library is imported here, so ``python -m server`` can read its
 async mode before eventlet monkey-patches anything.
 """
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASYNC_MODES = ("eventlet", "threading")
@@ -26,7 +28,16 @@ DEFAULTS = {
     "TASK_TIME_LIMIT_FACTOR": "2",
     "REDIS_OUTAGE_SECONDS": "60",
     "LOG_LEVEL": "INFO",
+    # Security: see README's Security section.
+    "ALLOWED_HOSTS": "",
+    "ALLOWED_ORIGINS": "",
+    "TASK_START_BURST": "50",
+    "TASK_START_RATE": "10",
+    "MAX_ACTIVE_TASKS_PER_CLIENT": "100",
+    "MAX_QUEUED_TASKS": "10000",
 }
+# SERVER_HOST values that listen on every interface.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 class ConfigError(ValueError):
@@ -51,6 +62,15 @@ class Settings:
     task_time_limit_factor: float
     redis_outage_seconds: float
     log_level: str
+    # Security: see README's Security section.
+    allowed_hosts: tuple  # extra Host names served, besides localhost, SERVER_HOST and IP literals
+    allowed_origins: tuple  # extra origins allowed to change things, besides the server's own
+    auth_token: str  # "" when none was given
+    insecure_no_token: bool  # serve a non-loopback address without a token (trusted networks only)
+    task_start_burst: int  # task starts one client may make at once...
+    task_start_rate: float  # ...and per second after that
+    max_active_tasks_per_client: int  # queued + running tasks one client may have
+    max_queued_tasks: int  # queued + running tasks started through this server, all clients together
 
     @property
     def server_url(self):
@@ -58,6 +78,16 @@ class Settings:
         host = "127.0.0.1" if self.server_host in ("0.0.0.0", "") else self.server_host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.server_port}"
+
+    @property
+    def listens_beyond_loopback(self):
+        """Tell whether other machines may reach the server (SERVER_HOST is not a loopback address)."""
+        return not is_loopback(self.server_host)
+
+    @property
+    def requires_token(self):
+        """Tell whether clients must present AUTH_TOKEN: when one is set, or beyond loopback by default."""
+        return bool(self.auth_token) or (self.listens_beyond_loopback and not self.insecure_no_token)
 
 
 def load(environ=None):
@@ -90,6 +120,14 @@ def load(environ=None):
         task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
         redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
         log_level=get("LOG_LEVEL").upper(),
+        allowed_hosts=_host_names(get("ALLOWED_HOSTS")),
+        allowed_origins=_origins(get("ALLOWED_ORIGINS")),
+        auth_token=_token(env.get("AUTH_TOKEN", "")),
+        insecure_no_token=_flag(env, "INSECURE_NO_TOKEN"),
+        task_start_burst=_number(get, "TASK_START_BURST", int, 1, 1_000_000),
+        task_start_rate=_number(get, "TASK_START_RATE", float, 0.001, 1_000_000),
+        max_active_tasks_per_client=_number(get, "MAX_ACTIVE_TASKS_PER_CLIENT", int, 1, 10_000_000),
+        max_queued_tasks=_number(get, "MAX_QUEUED_TASKS", int, 1, 100_000_000),
     )
 
 
@@ -107,9 +145,80 @@ def _number(get, name, kind, low, high):
 
 def redacted(url):
     """Return url with any password replaced, fit for logs and error messages."""
+    url = _redacted_query(url)
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     if not at:
         return url
     user = credentials.partition(":")[0]
     return f"{scheme}{sep}{user}:***@{host}"
+
+
+def _redacted_query(url):
+    # unix:// URLs may carry the password as ?password=...
+    base, mark, query = url.partition("?")
+    if not mark or "password=" not in query:
+        return url
+    pairs = [(key, "***" if key == "password" else value) for key, value in parse_qsl(query)]
+    return f"{base}?{urlencode(pairs, safe='*/')}"
+
+
+def broker_url(redis_url):
+    """Return the Celery (kombu) broker URL for a Redis URL: kombu spells unix sockets redis+socket://."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    query = dict(parse_qsl(parts.query))
+    password = unquote(parts.password) if parts.password else query.pop("password", None)
+    db = query.pop("db", None)
+    if db is not None:
+        query["virtual_host"] = db
+    credentials = f":{quote(password, safe='')}@" if password else ""
+    return f"redis+socket://{credentials}{parts.path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def is_loopback(host):
+    """Tell whether host (a SERVER_HOST value) is reachable from this machine only."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a wildcard ("" is one too) or a name: assume other machines reach it
+
+
+def _host_names(raw):
+    names = tuple(name.strip().lower() for name in raw.split(",") if name.strip())
+    for name in names:
+        if "/" in name or "@" in name or " " in name:
+            raise ConfigError(f"ALLOWED_HOSTS is a comma-separated list of host names like "
+                              f"tasks.example.com, not {name!r}")
+    return names
+
+
+def _origins(raw):
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+            raise ConfigError(f"ALLOWED_ORIGINS is a comma-separated list of origins like "
+                              f"https://tasks.example.com, not {origin!r}")
+    return origins
+
+
+def _token(raw):
+    token = raw.strip()
+    if token and (len(token) < 16 or not token.isprintable() or " " in token):
+        raise ConfigError("AUTH_TOKEN must be at least 16 printable characters without spaces "
+                          "(python -c 'import secrets; print(secrets.token_urlsafe())' makes one)")
+    return token
+
+
+def _flag(env, name):
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "no", "false"):
+        return False
+    if raw in ("1", "yes", "true"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")

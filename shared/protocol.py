@@ -14,7 +14,18 @@ the one they hold for that task.
 
 A refused request gets its error twice: in its ack (``{"error": {code, message}}``) and as a
 ``protocol error`` event, for clients that send without waiting for acks.
+
+Limits: one client may start ``TASK_START_BURST`` tasks at once and ``TASK_START_RATE`` a second after
+that, and have at most ``MAX_ACTIVE_TASKS_PER_CLIENT`` queued or running (a client is one socket
+connection, or one remote address over HTTP); the server as a whole takes at most ``MAX_QUEUED_TASKS``.
+A start over a limit is refused with ``rate_limited`` (HTTP 429 with ``Retry-After``); its message
+says when to try again. JSON nested deeper than ``MAX_JSON_DEPTH`` is refused as ``invalid_json``.
+
+Authentication: when the server requires a token (see README's Security section), a socket.io client
+sends it as ``auth={"token": ...}`` (``AUTH_TOKEN_FIELD``), an HTTP client as
+``Authorization: Bearer ...``; a refused connection gets ``unauthorized``.
 """
+import json
 import math
 import re
 from enum import StrEnum
@@ -59,6 +70,9 @@ BACKGROUND_COMPLETE = "background task complete!"
 CONNECTED_GREETING = "I'm connected!"
 
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024  # an HTTP body, a socket.io polling POST or websocket message
+MAX_JSON_DEPTH = 32  # the protocol's payloads nest 4 deep; anything far deeper is an attack
+AUTH_TOKEN_FIELD = "token"  # in a connecting client's auth, and the page's ?token= query
 MAX_TASK_SECONDS = 3600
 RECENT_TASKS_LIMIT = 50
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -97,6 +111,10 @@ class ErrorCode(StrEnum):
     REDIS_UNAVAILABLE = "redis_unavailable"
     SERVER_BUSY = "server_busy"
     INTERNAL_ERROR = "internal_error"
+    RATE_LIMITED = "rate_limited"  # HTTP 429, with Retry-After
+    UNAUTHORIZED = "unauthorized"  # HTTP 401: no valid token
+    FORBIDDEN = "forbidden"  # HTTP 403: a cross-site request, or a Host this server does not serve
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # HTTP 415: a body that is not application/json
 
 
 class ProtocolError(ValueError):
@@ -128,6 +146,43 @@ def parse_message(payload):
         raise ProtocolError(ErrorCode.TOO_LARGE,
                             f"'data' is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes")
     return data
+
+
+def parse_json(text):
+    """Return the value of JSON text (str or bytes), or raise ProtocolError (a ValueError) naming the problem.
+
+    Nesting deeper than MAX_JSON_DEPTH is refused before parsing, so no input can exhaust the stack.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(ErrorCode.INVALID_JSON, "the JSON is not valid UTF-8") from None
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise ProtocolError(ErrorCode.INVALID_JSON,
+                            f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError(ErrorCode.INVALID_JSON, "the JSON is not valid") from None
+
+
+_JSON_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _nesting(text):
+    """Return how deep the arrays and objects of JSON text nest (brackets inside strings aside)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0  # the common case, at C speed: too few brackets to be too deep
+    depth = deepest = 0
+    for match in _JSON_BRACKET_OR_STRING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
 
 
 def parse_task_request(payload, default_seconds):
@@ -199,6 +254,7 @@ def for_page():
         "finalStates": [str(s) for s in TaskState if s.is_final],
         "connectedGreeting": CONNECTED_GREETING,
         "maxMessageBytes": MAX_MESSAGE_BYTES,
+        "tokenParameter": AUTH_TOKEN_FIELD,
     }
 
 

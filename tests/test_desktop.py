@@ -25,11 +25,9 @@ from launcher.redis_server import RedisServer, free_port
 from server.progress import TRIM_SLACK, TaskProgress
 from shared import protocol
 from tests.support.stack import ASYNC_MODES, start_server
-from tests.support import browser as chromium
 from tests.support.desktop import (DeliveredEvents, ServerSideEmitter, TickGapMeter, in_background,
                                    progress_event, record_burst, task_progress)
 
-browser, page = chromium.browser, chromium.page  # fixtures: the real page in a headless Chromium
 
 HTML_PAYLOAD = "<img src=x onerror=alert(1)>"
 BURST = 10_000

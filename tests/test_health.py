@@ -6,11 +6,9 @@ from PySide6.QtWidgets import QLabel
 from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
 from desktop_client.main_window import MainWindow
 from shared import protocol
-from tests.support import browser as chromium
 from tests.support.stack import Stack
 
 pytest.importorskip("playwright.sync_api")
-browser = chromium.browser  # fixture
 
 NO_WORKER = "No worker running: tasks will wait"
 NO_REDIS = "Redis unreachable: tasks cannot start"

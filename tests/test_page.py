@@ -3,11 +3,9 @@ import pytest
 import requests
 
 from shared import protocol
-from tests.support import browser as chromium
 
 pytest.importorskip("playwright.sync_api")
 
-browser, page = chromium.browser, chromium.page  # fixtures, shared with the desktop tests
 
 XSS = "<img src=x onerror=alert(1)>"
 

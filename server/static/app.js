@@ -11,6 +11,15 @@
   const tasks = new Map(); // task_id -> {row, bar, state, message, cancel, seq}
   let lastCursor = null; // sent on every (re)connect: the server replays what came after it
 
+  // Opened once with ?token=…: the server keeps it in an HttpOnly cookie, so it leaves the address bar
+  // (and the history) now.
+  const query = new URLSearchParams(location.search);
+  if (query.has(P.tokenParameter)) {
+    query.delete(P.tokenParameter);
+    const rest = query.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  }
+
   function log(text, kind) {
     const line = document.createElement("li");
     if (kind) line.className = kind;
