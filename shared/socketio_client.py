@@ -6,7 +6,7 @@ a client out of order, and its resume cursor go backwards. Here one thread per c
 messages from a queue instead. Used by the desktop app and the tests' recording client.
 
 It overrides two hooks of python-socketio 5.18 / python-engineio 4.15 (`_engineio_client_class`,
-`_trigger_event`); tests/test_desktop.py has a check that fails if an upgrade breaks them.
+`_trigger_event`); tests/unit/test_socketio_client.py fails if an upgrade stops calling either.
 A handler must not wait for an ack (`call()`): acks are dispatched on the same thread.
 """
 import queue
