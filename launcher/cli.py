@@ -27,7 +27,7 @@ def main(argv=None, environ=None):
 def run(options, environ):
     """Check everything first, then start the system's processes and supervise them."""
     settings = _settings(run_options.child_env(environ, options, _redis_url(environ)))
-    desktop = _wants_desktop(options, environ)
+    desktop = not options.no_desktop
     preflight.check_packages(settings.async_mode, desktop)
     preflight.check_port(settings.server_host, settings.server_port)
     preflight.check_page_assets()
@@ -38,7 +38,7 @@ def run(options, environ):
     # Imported only now: they need the packages checked above.
     from honcho.printer import Printer
 
-    from . import system
+    from . import stages
     from .manager import Manager
 
     env = _with_token(run_options.child_env(environ, options, redis_url))
@@ -48,13 +48,13 @@ def run(options, environ):
     if private_redis:
         server, lock_fd = private_redis
         manager.say(f"starting a private Redis on port {server.port}, its data in {server.data_dir}")
-        manager.add_process(system.redis_process(server, lock_fd))
+        manager.add_process(stages.redis_process(server, lock_fd))
     else:
         manager.say(f"using the Redis at {config.redacted(redis_url)}")
-    manager.add_process(system.worker_process(env, settings))
-    manager.add_process(system.server_process(env, settings))
+    manager.add_process(stages.worker_process(env, settings))
+    manager.add_process(stages.server_process(env, settings))
     if desktop:
-        manager.add_process(system.desktop_process(env, settings))
+        manager.add_process(stages.desktop_process(env, settings))
     return manager.run()
 
 
@@ -86,16 +86,6 @@ def _settings(env):
         return config.load(env)
     except config.ConfigError as exc:
         raise preflight.LaunchError(f"Configuration error: {exc}.") from None
-
-
-def _wants_desktop(options, environ):
-    if options.no_desktop:
-        return False
-    if not preflight.desktop_present():
-        print(f"run_all: the desktop app is not in this checkout yet ({preflight.DESKTOP_ENTRY} is "
-              "missing): running headless.", file=sys.stderr)
-        return False
-    return True
 
 
 def _announce(manager, url, open_browser):

@@ -10,7 +10,6 @@ carries every child's lines and exits, and the signals; the loop starts the next
 message. A child's death, a readiness timeout and a signal thus all end up in one place.
 """
 import datetime
-import os
 import queue
 import signal
 import threading
@@ -18,10 +17,9 @@ import time
 
 from honcho import colour
 from honcho.colour import get_colours
-from honcho.compat import ProcessManager
 from honcho.printer import Message
 
-from . import readiness, reaper
+from . import lifecycle, readiness, reaper
 from .process import describe_exit
 
 SYSTEM_NAME = "run_all"
@@ -43,7 +41,6 @@ class Manager:
         self._events = queue.SimpleQueue()
         self._processes = []
         self._colours = get_colours()
-        self._groups = ProcessManager()
         self._stopping = threading.Event()
         self._exit_code = None
         self._print_lock = threading.Lock()
@@ -189,12 +186,12 @@ class Manager:
                 # A warm shutdown: its main process stops its own children, after their tasks are
                 # back in the queue; the group is killed only if that takes longer than the grace.
                 self.say(f"sending SIGTERM to {process.name} (pid {process.pid})")
-                _signal_main(process.pid)
+                lifecycle.signal_main(process.pid, signal.SIGTERM)
                 continue
             name = "SIGKILL" if force else "SIGTERM"
             self.say(f"sending {name} to {process.name} (process group {process.pid})")
             # Each child leads its own session, so its group holds it and everything it started.
-            (self._groups.kill if force else self._groups.terminate)(process.pid)
+            lifecycle.signal_group(process.pid, signal.SIGKILL if force else signal.SIGTERM)
 
     def _wait_gone(self, processes, seconds):
         deadline = time.monotonic() + seconds
@@ -210,7 +207,7 @@ class Manager:
         return True
 
     def _gone(self, process):
-        return process.returncode is not None and not reaper.group_alive(process.pid)
+        return process.returncode is not None and not lifecycle.group_alive(process.pid)
 
     def _drain(self):
         """Print the lines still queued, so the children's last words are shown."""
@@ -236,10 +233,3 @@ class Manager:
 def _text(data):
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return text.rstrip("\r\n")
-
-
-def _signal_main(pid):
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass

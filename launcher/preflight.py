@@ -13,7 +13,6 @@ from shared import config
 
 ROOT = config.PROJECT_ROOT
 PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
-DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
 SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"
 
 # Import name -> the name pip installs it under (see requirements.txt).
@@ -68,11 +67,6 @@ def _port_problem(host, port, errno_value):
         return f"SERVER_HOST {host!r} is not an address of this machine: set it to 127.0.0.1 or unset it."
     return (f"The web server could not listen on {host}:{port} ({os.strerror(errno_value)}): choose "
             "another port with --port N, or another SERVER_HOST.")
-
-
-def desktop_present(root=ROOT):
-    """Tell whether this checkout has the desktop app."""
-    return os.path.exists(os.path.join(root, DESKTOP_ENTRY))
 
 
 def check_display(environ):

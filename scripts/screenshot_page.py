@@ -1,6 +1,6 @@
 """Render a screenshot of the browser page mid-task into docs/page.png.
 
-Usage: python scripts/screenshot_page.py --server http://127.0.0.1:5000 [--out docs/page.png]
+Usage: python -m scripts.screenshot_page --server http://127.0.0.1:5000 [--out docs/page.png]
 Needs a running stack (./dev run --no-desktop) and Debian's chromium.
 """
 import argparse

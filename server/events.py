@@ -74,7 +74,7 @@ def on_task_history(payload):
     task_id = protocol.parse_task_ref(payload, protocol.TASK_HISTORY)
     events = progress.get().history(task_id)
     if not events:
-        raise ProtocolError(ErrorCode.NOT_FOUND, f"no task {task_id!r}")
+        raise protocol.unknown_task(task_id)
     return {"task_id": task_id, "events": events}
 
 

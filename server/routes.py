@@ -3,7 +3,7 @@ import logging
 import os
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from shared import config, protocol
 from shared.protocol import ErrorCode, ProtocolError
@@ -64,7 +64,7 @@ def get_task(task_id):
     """Return a task's latest state."""
     event = progress.get().latest(task_id) if protocol.TASK_ID.match(task_id) else None
     if event is None:
-        raise NotFound(_unknown(task_id))
+        raise protocol.unknown_task(task_id)
     return event
 
 
@@ -73,7 +73,7 @@ def get_task_events(task_id):
     """Return a task's whole history, in order."""
     events = progress.get().history(task_id) if protocol.TASK_ID.match(task_id) else []
     if not events:
-        raise NotFound(_unknown(task_id))
+        raise protocol.unknown_task(task_id)
     return {"task_id": task_id, "events": events}
 
 
@@ -82,10 +82,6 @@ def cancel_task(task_id):
     """Cancel a task: 202 when asked, 404 for an unknown task, 409 for a finished one."""
     tasks.cancel_task(protocol.parse_task_id(task_id))
     return {"ok": True}, 202
-
-
-def _unknown(task_id):
-    return f"no task {task_id[:64]!r} (unknown, or older than the retention period)"
 
 
 @bp.get(protocol.ROUTE_HEALTH)
@@ -132,13 +128,13 @@ def bad_request(error):
 @bp.app_errorhandler(progress.RedisUnavailable)
 def redis_unavailable(error):
     log.error("%s %s failed: %s", request.method, request.path, error)
-    return {"error": {"code": ErrorCode.REDIS_UNAVAILABLE, "message": str(error)}}, 503
+    return _error(ErrorCode.REDIS_UNAVAILABLE, str(error)), 503
 
 
 @bp.app_errorhandler(progress.ServerBusy)
 def server_busy(error):
     log.warning("%s %s refused: %s", request.method, request.path, error)
-    return {"error": {"code": ErrorCode.SERVER_BUSY, "message": str(error)}}, 503, {"Retry-After": "1"}
+    return _error(ErrorCode.SERVER_BUSY, str(error)), 503, {"Retry-After": "1"}
 
 
 @bp.app_errorhandler(HTTPException)
@@ -147,11 +143,15 @@ def http_error(error):
     code = codes.get(error.code, ErrorCode.INVALID_PAYLOAD if error.code < 500 else ErrorCode.INTERNAL_ERROR)
     log.warning("%s %s from %s: %s %s", request.method, request.path, request.remote_addr,
                 error.code, error.description)
-    return {"error": {"code": code, "message": error.description}}, error.code
+    return _error(code, error.description), error.code
 
 
 @bp.app_errorhandler(Exception)
 def internal_error(error):
     log.exception("%s %s raised", request.method, request.path)
-    return {"error": {"code": ErrorCode.INTERNAL_ERROR,
-                      "message": "the server failed; the error is in its log"}}, 500
+    return _error(ErrorCode.INTERNAL_ERROR, "the server failed; the error is in its log"), 500
+
+
+def _error(code, message):
+    """Return the JSON body of an error answer, as every refusal has it."""
+    return {"error": ProtocolError(code, message).as_payload()}

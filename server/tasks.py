@@ -62,7 +62,7 @@ def cancel_task(task_id):
     """Stop a task: a queued one never starts, a running one stops at its next step."""
     state = progress.get().request_cancel(task_id)
     if state is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, f"no task {task_id!r}")
+        raise protocol.unknown_task(task_id)
     if state.is_final:
         raise ProtocolError(ErrorCode.CONFLICT, f"task {task_id} has already {state}")
     log.info("cancel requested for %s task %s", state, task_id)

@@ -130,6 +130,12 @@ class ProtocolError(ValueError):
         return {"code": str(self.code), "message": self.message}
 
 
+def unknown_task(task_id):
+    """Return the error for a task id that names no task (never one, or one past its retention)."""
+    return ProtocolError(ErrorCode.NOT_FOUND,
+                         f"no task {str(task_id)[:64]!r} (unknown, or older than the retention period)")
+
+
 def echo_text(data):
     """Return the original app's answer to ``my event``."""
     return f'Backend saw "{data}" from the frontend'
@@ -253,7 +259,6 @@ def for_page():
                    "systemHealth": SYSTEM_HEALTH, "protocolError": PROTOCOL_ERROR},
         "finalStates": [str(s) for s in TaskState if s.is_final],
         "connectedGreeting": CONNECTED_GREETING,
-        "maxMessageBytes": MAX_MESSAGE_BYTES,
         "tokenParameter": AUTH_TOKEN_FIELD,
     }
 

@@ -102,7 +102,6 @@ def test_a_dying_worker_is_named_and_everything_stops(launch):
     assert_all_gone(tree)
 
 
-@pytest.mark.skipif(not preflight.desktop_present(), reason="desktop_client/__main__.py not written yet")
 def test_desktop_app_connects_and_closing_it_stops_everything(launch):
     port = free_port()
     run = launch("--port", port, QT_QPA_PLATFORM="offscreen")

@@ -1,4 +1,4 @@
-"""Render the window, mid-task, into docs/desktop.png: python -m desktop_client.screenshot --server URL
+"""Render the window, mid-task, into docs/desktop.png: python -m scripts.screenshot_desktop --server URL
 
 Needs a running stack (server, worker, Redis). Runs offscreen unless QT_QPA_PLATFORM says
 otherwise, and keeps its settings in a temporary folder, so the user's are left alone.
@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 from shared import protocol
 from shared.protocol import TaskState
 
-from . import APPLICATION_NAME, ORGANIZATION_NAME
-from .text import check_url
+from desktop_client import APPLICATION_NAME, ORGANIZATION_NAME
+from desktop_client.text import check_url
 from shared.config import PROJECT_ROOT as ROOT
 
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "desktop.png")
@@ -88,7 +88,7 @@ def main(argv=None):
     app.setApplicationName(APPLICATION_NAME)
     with tempfile.TemporaryDirectory() as settings_dir:
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
-        from .main_window import MainWindow
+        from desktop_client.main_window import MainWindow
 
         window = MainWindow(server_url=options.server)
         window.resize(width, height)

@@ -1,4 +1,4 @@
-"""What the system is made of: its processes in start order, their commands, environment and checks."""
+"""The start stages of run_all.py: its processes in start order, their commands, environment and checks."""
 import os
 import socket
 import sys
