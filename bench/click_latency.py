@@ -13,7 +13,7 @@ import urllib.request
 import socketio
 
 from bench.figures import Row, at_most
-from bench.stack import ASYNC_MODES, BASELINE, OURS
+from bench.stack import BASELINE, OURS
 from bench.stats import median, percentile
 from shared import protocol
 
@@ -116,7 +116,7 @@ def run(lab, plan, log=print):
     """Measure figure 4 for ours (HTTP and socket) and the baseline (HTTP), per async mode."""
     runs = {}
     for repeat in range(plan.repeats):
-        for mode in ASYNC_MODES:
+        for mode in plan.modes:
             for kind in (OURS, BASELINE):
                 system = lab.system(kind, mode, worker=True)
                 samples = measure(system, plan)
@@ -127,13 +127,13 @@ def run(lab, plan, log=print):
                 log(f"  click latency {system.name:<18} p50 " + ", ".join(
                     f"{way} {value:.1f} ms" for way, value in p50s.items() if value is not None)
                     + f" (run {repeat + 1})")
-    return rows(runs), {"runs": runs}
+    return rows(runs, plan), {"runs": runs}
 
 
-def rows(runs):
+def rows(runs, plan):
     """Return figure 4's rows: HTTP and socket start, per async mode."""
     out = []
-    for mode in ASYNC_MODES:
+    for mode in plan.modes:
         ours, base = runs[f"{OURS}-{mode}"], runs[f"{BASELINE}-{mode}"]
         def p50(entries, way):
             return median([entry["p50"].get(way) for entry in entries])

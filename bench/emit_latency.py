@@ -8,12 +8,16 @@ import contextlib
 
 from bench.delivery import Delivery
 from bench.figures import Row, at_most
-from bench.stack import ASYNC_MODES, BASELINE, FLOOR, OURS
+from bench.stack import BASELINE, FLOOR, OURS
 from bench.stats import median, ratio
 
-SYSTEMS = [(OURS, mode) for mode in ASYNC_MODES] + [(BASELINE, mode) for mode in ASYNC_MODES] + [(FLOOR, None)]
 P99_TARGET_MS = 5.0
 P50_TARGET_RATIO = 3.0
+
+
+def systems(plan):
+    """Return (kind, mode) of every system figure 1 measures: ours and the baseline per mode, the floor."""
+    return [(kind, mode) for kind in (OURS, BASELINE) for mode in plan.modes] + [(FLOOR, None)]
 
 
 def sweep(lab, plan, log=print):
@@ -21,7 +25,7 @@ def sweep(lab, plan, log=print):
     rates = sorted(set(plan.sweep_rates) | {plan.target_rate})
     results = {}
     with contextlib.ExitStack() as stack:
-        deliveries = [stack.enter_context(Delivery(lab.system(kind, mode))) for kind, mode in SYSTEMS]
+        deliveries = [stack.enter_context(Delivery(lab.system(kind, mode))) for kind, mode in systems(plan)]
         for repeat in range(max(plan.repeats, plan.target_repeats)):
             for rate in rates if repeat < plan.repeats else [plan.target_rate]:
                 for delivery in deliveries:
@@ -46,7 +50,7 @@ def rows(results, plan):
     rate = plan.target_rate
     floor = table[FLOOR][rate]
     out = []
-    for mode in ASYNC_MODES:
+    for mode in plan.modes:
         ours, base = table[f"{OURS}-{mode}"][rate], table[f"{BASELINE}-{mode}"][rate]
         p50_ratio = ratio(ours["p50"], floor["p50"])
         out.append(Row(f"1. emit → client p50 @{rate:.0f}/s ({mode})", "ms", ours["p50"], base["p50"],

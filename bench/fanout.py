@@ -10,7 +10,7 @@ import time
 from bench.delivery import Delivery
 from bench.figures import Row, at_least
 from bench.procstat import CpuMeter
-from bench.stack import ASYNC_MODES, BASELINE, OURS
+from bench.stack import BASELINE, OURS
 from bench.stats import median, ratio
 
 P99_LIMIT_MS = 100.0
@@ -71,7 +71,7 @@ def run(lab, plan, log=print):
     with contextlib.ExitStack() as stack:
         deliveries = [stack.enter_context(Delivery(lab.system(kind, mode), clients=plan.fanout_clients,
                                                    sender_kind=SENDER_KINDS[kind]))
-                      for mode in ASYNC_MODES for kind in (OURS, BASELINE)]
+                      for mode in plan.modes for kind in (OURS, BASELINE)]
         for _ in range(plan.repeats):
             for delivery in deliveries:
                 rate, steps = search(delivery, plan, log)
@@ -84,7 +84,7 @@ def run(lab, plan, log=print):
 def rows(found, data, plan):
     """Return figure 2's rows, one per async mode."""
     out = []
-    for mode in ASYNC_MODES:
+    for mode in plan.modes:
         ours, base = median(found[f"{OURS}-{mode}"]), median(found[f"{BASELINE}-{mode}"])
         best = _best_step(data[f"{OURS}-{mode}"])
         note = (f"at ours' best passing step: server CPU {best['server_cpu']:.2f} core, load generator "

@@ -12,7 +12,7 @@ import time
 from bench.children import node_child
 from bench.figures import Row, at_least
 from bench.procstat import rss_mib
-from bench.stack import ASYNC_MODES, BASELINE, OURS
+from bench.stack import BASELINE, OURS
 from bench.stats import median
 
 TARGET_CONNECTIONS = 1000
@@ -51,7 +51,7 @@ def measure(systems, plan):
 
 def run(lab, plan, log=print):
     """Measure figure 7 for ours and the baseline, per async mode; return (rows, data)."""
-    systems = [lab.system(kind, mode) for mode in ASYNC_MODES for kind in (OURS, BASELINE)]
+    systems = [lab.system(kind, mode) for mode in plan.modes for kind in (OURS, BASELINE)]
     runs = {system.name: [] for system in systems}
     for repeat in range(plan.idle_repeats):
         for system in systems:
@@ -67,7 +67,7 @@ def run(lab, plan, log=print):
 def rows(runs, plan):
     """Return figure 7's rows: connections held, and memory per connection, per async mode."""
     out = []
-    for mode in ASYNC_MODES:
+    for mode in plan.modes:
         ours, base = runs[f"{OURS}-{mode}"], runs[f"{BASELINE}-{mode}"]
         held = median([run["heartbeats_passed"] for run in ours])
         out.append(Row(f"7. idle connections held, heartbeats passing ({mode})", "connections", held,

@@ -16,7 +16,6 @@ from celery import Celery
 from launcher.redis_server import RedisServer, free_port
 from launcher.services import Service, python, service_env, start_server, start_worker
 
-ASYNC_MODES = ("eventlet", "threading")
 OURS, BASELINE, FLOOR = "ours", "baseline", "floor"
 # No log line per event or request; tasks as the tests run them.
 SERVER_ENV = {"LOG_LEVEL": "WARNING", "WORKER_CONCURRENCY": "2", "BACKGROUND_TASK_SECONDS": "1"}
