@@ -25,6 +25,7 @@ from .process import describe_exit
 SYSTEM_NAME = "run_all"
 SYSTEM_COLOUR = colour.intense_white  # not in the children's cycle, so the launcher's lines stand out
 GRACE_SECONDS = 5.0  # from TERM to KILL, as honcho's KILL_WAIT
+WARM_SHUTDOWN_SECONDS = 15.0  # from TERM to KILL for a process that stops its children itself
 KILL_WAIT_SECONDS = 3.0  # for the kernel to finish off what KILL hit
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 CLEAN, FAILED = 0, 1
@@ -172,7 +173,9 @@ class Manager:
     def _stop(self, processes):
         """TERM each process group, KILL what is left after the grace period, wait until all are gone."""
         self._signal_groups(processes, force=False)
-        if not self._wait_gone(processes, self._grace):
+        # A warm shutdown puts the worker's tasks back in the queue first: give it longer.
+        grace = max([self._grace] + [WARM_SHUTDOWN_SECONDS for p in processes if p.stop_main_first])
+        if not self._wait_gone(processes, grace):
             self._signal_groups(processes, force=True)
             if not self._wait_gone(processes, KILL_WAIT_SECONDS):
                 left = ", ".join(f"{p.name} (process group {p.pid})" for p in processes if not self._gone(p))
