@@ -34,6 +34,14 @@ def stack(log_dir, request):
         made.close()
 
 
+def running(make_stack, async_mode, **env):
+    """Return (a stack with a worker and a server in async_mode, its worker, two connected clients)."""
+    stack = make_stack(**env)
+    worker = stack.start_worker()
+    stack.start_server(async_mode)
+    return stack, worker, [stack.client(), stack.client()]
+
+
 def told(clients, task_id, state, message, timeout=LOST_WITHIN):
     """Assert every client saw task_id end in state with message; return one client's events."""
     for client in clients:
@@ -83,10 +91,7 @@ def test_a_task_whose_whole_worker_is_killed_ends_failed_and_a_late_redelivery_s
 
 
 def test_a_killed_pool_process_reruns_its_task_visibly_as_attempt_two(stack):
-    stack = stack(WORKER_CONCURRENCY=1, TASK_LEASE_SECONDS=RERUN_LEASE)
-    worker = stack.start_worker()
-    stack.start_server("threading")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "threading", WORKER_CONCURRENCY=1, TASK_LEASE_SECONDS=RERUN_LEASE)
     task_id = stack.start_task(3)
     running_past(clients[0], task_id, 30)
     [pool_process] = psutil.Process(worker.process.pid).children()
@@ -100,10 +105,7 @@ def test_a_killed_pool_process_reruns_its_task_visibly_as_attempt_two(stack):
 
 
 def test_a_task_that_kills_its_process_every_time_fails_after_three_attempts(stack):
-    stack = stack(WORKER_CONCURRENCY=1, TASK_LEASE_SECONDS=RERUN_LEASE)
-    stack.start_worker()
-    stack.start_server("eventlet")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "eventlet", WORKER_CONCURRENCY=1, TASK_LEASE_SECONDS=RERUN_LEASE)
     task_id = uuid.uuid4().hex
     stack.celery.send_task("tests.dying_task", args=[task_id], task_id=task_id)
     events = told(clients, task_id, "failed", "its worker died during attempt 3 of 3; not run again",
@@ -114,10 +116,7 @@ def test_a_task_that_kills_its_process_every_time_fails_after_three_attempts(sta
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "threading"])
 def test_a_redis_outage_mid_task_is_ridden_out(stack, tmp_path, async_mode):
-    stack = stack(data_dir=str(tmp_path / "redis"))
-    worker = stack.start_worker()
-    stack.start_server(async_mode)
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, async_mode, data_dir=str(tmp_path / "redis"))
     task_id = stack.start_task(6)
     running_past(clients[0], task_id, 10)
     stack.restart_redis(down_seconds=3)
@@ -128,10 +127,7 @@ def test_a_redis_outage_mid_task_is_ridden_out(stack, tmp_path, async_mode):
 
 
 def test_celery_revoke_with_terminate_ends_the_task_cancelled(stack):
-    stack = stack()
-    stack.start_worker()
-    stack.start_server("eventlet")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "eventlet")
     task_id = stack.start_task(30)
     running_past(clients[0], task_id, 5)
     stack.celery.control.revoke(task_id, terminate=True)
@@ -142,10 +138,7 @@ def test_celery_revoke_with_terminate_ends_the_task_cancelled(stack):
 
 
 def test_celery_revoke_without_terminate_stops_the_task_at_its_next_report(stack):
-    stack = stack()
-    stack.start_worker()
-    stack.start_server("threading")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "threading")
     task_id = stack.start_task(30)
     running_past(clients[0], task_id, 5)
     stack.celery.control.revoke(task_id)
@@ -168,10 +161,7 @@ def test_a_cancel_through_our_api_shows_as_revoked_in_celery(stack):
 
 
 def test_a_soft_time_limit_ends_the_task_failed_with_the_reason(stack):
-    stack = stack()
-    stack.start_worker()
-    stack.start_server("eventlet")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "eventlet")
     task_id = uuid.uuid4().hex
     stack.celery.send_task("tests.oversleeping_task", args=[task_id, 30], task_id=task_id,
                            soft_time_limit=1, time_limit=20)
@@ -180,10 +170,7 @@ def test_a_soft_time_limit_ends_the_task_failed_with_the_reason(stack):
 
 
 def test_a_hard_time_limit_ends_the_task_failed_through_its_lease(stack):
-    stack = stack()
-    stack.start_worker()
-    stack.start_server("eventlet")
-    clients = [stack.client(), stack.client()]
+    stack, worker, clients = running(stack, "eventlet")
     task_id = uuid.uuid4().hex
     stack.celery.send_task("tests.oversleeping_task", args=[task_id, 30], task_id=task_id, time_limit=1)
     told(clients, task_id, "failed", f"worker lost: no report for {LEASE:g} s")
