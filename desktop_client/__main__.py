@@ -1,21 +1,23 @@
-"""Run the desktop client: python -m desktop_client [--server URL]"""
+"""Run the desktop client: python -m desktop_client [--server URL] (installed: taskprogress-desktop)"""
 import argparse
+import importlib.util
+import os
 import signal
 import sys
-
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from shared import config
 
 from . import APPLICATION_NAME, ORGANIZATION_NAME, system_check
-from .connection import check_url
+
+NO_QT = ("The desktop app needs PySide6, which is not installed in {prefix}: pip install "
+         "'taskprogress[desktop]' (in a checkout, ./dev run installs it).")
 
 
 def parse_args(argv):
     """Return the options, and the arguments left for Qt (such as -platform offscreen)."""
+    prog = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python -m desktop_client",
+        prog="python -m desktop_client" if prog.endswith(".py") else prog,
         description="The desktop client of the task-progress system: send messages, start "
                     "background tasks and watch their progress live.",
         epilog="The server URL is remembered between runs; --server overrides it for one run "
@@ -27,20 +29,34 @@ def parse_args(argv):
 
 
 def _url(text):
+    if not _qt_installed():
+        return text  # main() stops first, naming what to install
+    from .connection import check_url  # imports Qt
+
     try:
         return check_url(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _qt_installed():
+    return importlib.util.find_spec("PySide6") is not None
+
+
 def main(argv=None):
     """Open the window and run until it is closed; return the exit status."""
     argv = sys.argv if argv is None else argv
     options, qt_args = parse_args(argv[1:])
+    if not _qt_installed():
+        print(NO_QT.format(prefix=sys.prefix), file=sys.stderr)
+        return 1
     problem = system_check.problem(qt_args)
     if problem:
         print(problem, file=sys.stderr)
         return 1
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
     app = QApplication(argv[:1] + qt_args)
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setApplicationName(APPLICATION_NAME)

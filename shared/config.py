@@ -1,11 +1,16 @@
 """All configuration, read once from environment variables with safe defaults.
 
 Nothing else in the project reads the environment or spells an address or a secret.
-Only the standard library is imported here, so ``python -m server`` can read its
-async mode before eventlet monkey-patches anything.
+A ``.env`` file in the current directory (KEY=value lines, as honcho, foreman and
+``flask run`` read it) supplies values the environment does not set: the environment wins.
+Only the standard library is imported at the top, so ``python -m server`` can read its
+async mode before eventlet monkey-patches anything (python-dotenv only when a .env exists).
 """
+import ipaddress
 import os
+import re
 import secrets
+import urllib.parse
 from dataclasses import dataclass
 
 ASYNC_MODES = ("eventlet", "threading")
@@ -25,7 +30,21 @@ DEFAULTS = {
     "TASK_TIME_LIMIT_FACTOR": "2",
     "REDIS_OUTAGE_SECONDS": "60",
     "LOG_LEVEL": "INFO",
+    "LOG_TIMESTAMPS": "yes",
 }
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DOTENV_FILE = ".env"
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*\.?")
+_YES, _NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
+
+# What each entry point reads; a setting it does not use keeps its default, so a value meant for
+# another part (SOCKETIO_ASYNC_MODE for the desktop app) can neither stop it nor change it.
+ALL_SETTINGS = frozenset(DEFAULTS) | {"SECRET_KEY"}
+SERVER_SETTINGS = ALL_SETTINGS - {"WORKER_CONCURRENCY"}
+WORKER_SETTINGS = frozenset({
+    "REDIS_URL", "WORKER_CONCURRENCY", "TASK_RETENTION_SECONDS", "EVENT_STREAM_LENGTH", "TASK_LEASE_SECONDS",
+    "TASK_MAX_ATTEMPTS", "TASK_TIME_LIMIT_FACTOR", "REDIS_OUTAGE_SECONDS", "LOG_LEVEL", "LOG_TIMESTAMPS"})
+DESKTOP_SETTINGS = frozenset({"SERVER_HOST", "SERVER_PORT"})
 
 
 class ConfigError(ValueError):
@@ -50,6 +69,7 @@ class Settings:
     task_time_limit_factor: float
     redis_outage_seconds: float
     log_level: str
+    log_timestamps: bool
 
     @property
     def server_url(self):
@@ -59,26 +79,38 @@ class Settings:
         return f"http://{host}:{self.server_port}"
 
 
-def load(environ=None):
-    """Read the settings from the environment, raising ConfigError on an unusable value."""
-    env = os.environ if environ is None else environ
+def environment(path=DOTENV_FILE):
+    """Return the process's environment over the values of the .env file at path (if there is one)."""
+    if not os.path.isfile(path):
+        return dict(os.environ)
+    from dotenv import dotenv_values
+
+    # No ${VAR} expansion: the file means what honcho and systemd's EnvironmentFile= read in it.
+    from_file = {name: value for name, value in dotenv_values(path, interpolate=False).items()
+                 if value is not None}
+    return {**from_file, **os.environ}
+
+
+def load(environ=None, names=ALL_SETTINGS):
+    """Read the settings named in names, raising ConfigError on an unusable value; the rest keep defaults.
+
+    environ defaults to environment(): the process's environment over the .env file.
+    """
+    env = environment() if environ is None else environ
 
     def get(name):
-        return env.get(name) or DEFAULTS[name]
+        return (env.get(name) if name in names else None) or DEFAULTS[name]
 
     async_mode = get("SOCKETIO_ASYNC_MODE")
     if async_mode not in ASYNC_MODES:
         raise ConfigError(f"SOCKETIO_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, "
                           f"not {async_mode!r}")
-    redis_url = get("REDIS_URL")
-    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}")
     return Settings(
-        redis_url=redis_url,
-        server_host=get("SERVER_HOST"),
+        redis_url=_redis_url(get("REDIS_URL")),
+        server_host=_host(get("SERVER_HOST")),
         server_port=_number(get, "SERVER_PORT", int, 1, 65535),
         # A fresh random key per start unless one is given: no secret lives in the code.
-        secret_key=env.get("SECRET_KEY") or secrets.token_hex(32),
+        secret_key=("SECRET_KEY" in names and env.get("SECRET_KEY")) or secrets.token_hex(32),
         async_mode=async_mode,
         background_task_seconds=_number(get, "BACKGROUND_TASK_SECONDS", float, 0, 3600),
         worker_concurrency=_number(get, "WORKER_CONCURRENCY", int, 1, 256),
@@ -88,8 +120,50 @@ def load(environ=None):
         task_max_attempts=_number(get, "TASK_MAX_ATTEMPTS", int, 1, 100),
         task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
         redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
-        log_level=get("LOG_LEVEL").upper(),
+        log_level=_choice(get, "LOG_LEVEL", LOG_LEVELS),
+        log_timestamps=_yes_or_no(get, "LOG_TIMESTAMPS"),
     )
+
+
+def _redis_url(url):
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {redacted(url)!r}")
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number from 0 to 65535)
+    except ValueError:
+        raise ConfigError(f"REDIS_URL has a port that is not a number from 1 to 65535: {redacted(url)!r}") from None
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ConfigError(f"REDIS_URL must end with a database number such as /0, not /{database}: "
+                          f"{redacted(url)!r}")
+    return url
+
+
+def _host(host):
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if _HOST_NAME.fullmatch(host):
+        return host
+    raise ConfigError(f"SERVER_HOST must be an IP address or a host name (such as 127.0.0.1 or 0.0.0.0), "
+                      f"without scheme or port, not {host!r}")
+
+
+def _choice(get, name, choices):
+    value = get(name).upper()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {get(name)!r}")
+    return value
+
+
+def _yes_or_no(get, name):
+    value = get(name).lower()
+    if value not in _YES + _NO:
+        raise ConfigError(f"{name} must be yes or no (or 1/0, true/false, on/off), not {get(name)!r}")
+    return value in _YES
 
 
 def _number(get, name, kind, low, high):
