@@ -12,7 +12,7 @@ import sys
 from shared import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
+PAGE_CLIENT = os.path.join("server", "static", "vendor", "socket.io.min.js")  # see server/page_client.py
 DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
 SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"
 
@@ -37,10 +37,10 @@ def check_packages(async_mode, desktop):
 
 
 def check_page_assets(root=ROOT):
-    """Fail when the page's socket.io client, installed by npm, is missing."""
+    """Fail when the page's socket.io client (in the wheel; fetched by ./dev setup in a checkout) is missing."""
     if not os.path.exists(os.path.join(root, PAGE_CLIENT)):
         raise LaunchError(f"The page's socket.io client is missing ({PAGE_CLIENT}): run ./dev setup "
-                          "(or npm ci in the project folder).")
+                          "(or python -m server.page_client in the project folder).")
 
 
 def check_port(host, port):

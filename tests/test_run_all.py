@@ -243,7 +243,7 @@ def test_missing_package_is_named_with_the_fix(monkeypatch):
 
 
 def test_missing_page_client_is_named_with_the_fix(tmp_path):
-    with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*npm ci"):
+    with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*server\.page_client"):
         preflight.check_page_assets(root=str(tmp_path))
 
 
