@@ -33,4 +33,7 @@ class BuildPyWithPageClient(build_py):
         super().run()
 
 
+# pyproject.toml lists server.static.vendor as a package, and setuptools checks that its directory
+# exists before any command runs; the script itself arrives in build_py.
+os.makedirs(os.path.join(HERE, "server", "static", "vendor"), exist_ok=True)
 setup(cmdclass={"build_py": BuildPyWithPageClient})
