@@ -24,7 +24,7 @@ class Process:
 
     def __init__(self, name, argv, env, cwd, ready=None, ready_timeout=60.0, waiting_for="ready",
                  clean_exit_stops=False, stops_last=False, stop_main_first=False, announce=None,
-                 popen_kwargs=None):
+                 popen_kwargs=None, shown=None):
         self.name = name
         self.argv = argv
         self.env = env
@@ -37,6 +37,7 @@ class Process:
         self.stop_main_first = stop_main_first  # TERM to the main process only, the group after the grace
         self.popen_kwargs = popen_kwargs or {}
         self.announce = announce  # a line (substring) the child prints once it can be checked
+        self.shown = shown  # line -> the text to print, or None to hide it (see quiet.py); None: all
         self.announced = threading.Event()
         self.colour = None
         self.pid = None

@@ -3,6 +3,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import psutil
 import pytest
 
 from launcher import preflight
+from launcher.quiet import RedisLines
 from launcher.redis_server import free_port
 from shared import config, protocol
 from tests.support.clients import RecordingClient
@@ -23,6 +25,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READY = re.compile(r"run_all \| ready: open (http://\S+) in a browser")
 PREFIXED = re.compile(r"^\d\d:\d\d:\d\d (\S+)\s* \| ")
 STARTED = re.compile(r"run_all \| (\w+) started \(pid \d+\)")
+LOOK_INSIDE = re.compile(r"run_all \| REDIS_URL=(\S+) \(workers: (.+ inspect active); "
+                         r"Flower: FLOWER_UNAUTHENTICATED_API=1 (.+) flower\)$")
+WORKER_READY = re.compile(r"worker +\| .*\] (run_all-\w+@\S+) ready\.")
+CLOCK = re.compile(r"\b\d\d:\d\d:\d\d\b")
+BANNERS = ["oO0OoO0OoO0Oo", "Redis version=", "Memory overcommit", "-------------- ", "[config]", "[tasks]"]
 ALL_GONE_SECONDS = 10
 
 
@@ -160,6 +167,10 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
     [worker] = children_named(tree, run.process.pid, "celery")
     assert len(worker.children()) == 2  # --workers 2: two prefork pool processes
     assert opened.read_text().strip() == url
+    redis_url, inspect_command = assert_calm_output_that_says_how_to_look_inside(run)
+    inspected = subprocess.run(shlex.split(inspect_command), capture_output=True, text=True, timeout=60)
+    worker_name = run.wait_for(WORKER_READY.pattern).group(1)
+    assert inspected.returncode == 0 and worker_name in inspected.stdout, inspected
 
     run.process.send_signal(signal.SIGINT)
     assert run.finish() == 0, run.output()
@@ -174,8 +185,22 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
     url = again.wait_ready()
     with urllib.request.urlopen(f"{url}/tasks/{task_id}", timeout=10) as reply:
         assert json.loads(reply.read())["state"] == "succeeded"
+    # One launcher data dir, one worker name: Flower does not collect an offline worker per start.
+    assert again.wait_for(WORKER_READY.pattern).group(1) == worker_name
     again.process.send_signal(signal.SIGINT)
     assert again.finish() == 0, again.output()
+
+
+def assert_calm_output_that_says_how_to_look_inside(run):
+    """Assert no banner and one time per line before the ready line; return the REDIS_URL and inspect command."""
+    before_ready = run.lines[:next(i for i, line in enumerate(run.lines) if READY.search(line))]
+    assert not [line for line in before_ready for banner in BANNERS if banner in line], run.output()
+    assert [line for line in before_ready if len(CLOCK.findall(line)) != 1] == [], run.output()
+    look_inside = LOOK_INSIDE.search(before_ready[-1])
+    assert look_inside, f"no REDIS_URL line just before the ready line:\n{run.output()}"
+    redis_url, inspect_command, flower_celery = look_inside.groups()
+    assert f"-b {redis_url}" in inspect_command and flower_celery.endswith(f"-b {redis_url}")
+    return redis_url, inspect_command
 
 
 def test_port_in_use_is_refused_before_anything_starts(launch):
@@ -234,6 +259,22 @@ def test_desktop_app_connects_and_closing_it_stops_everything(launch):
     assert run.finish() == 0, run.output()
     run.wait_for(r"run_all \| desktop closed: stopping everything")
     assert_all_gone(tree)
+
+
+REDIS_START = """\
+8292:C 29 Nov 2026 03:20:53.849 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+8292:C 29 Nov 2026 03:20:53.849 # Redis version=6.2.14, bits=64, commit=40305114, modified=0, pid=8292, just started
+8292:M 29 Nov 2026 03:20:53.850 # WARNING Memory overcommit must be enabled! Without it, ...
+8292:M 29 Nov 2026 03:20:53.850 * Ready to accept connections
+8292:M 29 Nov 2026 03:25:01.002 * Background append only file rewriting started by pid 9000
+8292:signal-handler (1795923027) Received SIGTERM scheduling shutdown...
+8292:M 29 Nov 2026 03:30:27.118 # User requested shutdown..."""
+
+
+def test_redis_lines_hide_the_banner_and_redis_own_time_stamps():
+    shown = list(map(RedisLines(), REDIS_START.splitlines()))
+    assert shown == [None, None, None, None, "Background append only file rewriting started by pid 9000",
+                     "Received SIGTERM scheduling shutdown...", "User requested shutdown..."]
 
 
 def test_missing_package_is_named_with_the_fix(monkeypatch):
