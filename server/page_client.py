@@ -166,8 +166,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m server.page_client", description=__doc__.split("\n\n")[0])
     parser.add_argument("--from-registry", action="store_true",
                         help="download it even if node_modules has it or it is in place (checks the download)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="say nothing when it is already in place")
     options = parser.parse_args(argv)
     try:
+        if options.quiet and not options.from_registry and is_installed(locked()):
+            return 0
         print(f"page client: {ensure(from_registry=options.from_registry)}")
     except PageClientError as exc:
         print(f"page client: {exc}", file=sys.stderr)
