@@ -50,6 +50,11 @@ def main(argv=None):
     if not _qt_installed():
         print(NO_QT.format(prefix=sys.prefix), file=sys.stderr)
         return 1
+    try:
+        config.load(names=config.DESKTOP_SETTINGS)  # checked before Qt starts, and says more
+    except config.ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
     problem = system_check.problem(qt_args)
     if problem:
         print(problem, file=sys.stderr)
@@ -62,11 +67,7 @@ def main(argv=None):
     app.setApplicationName(APPLICATION_NAME)
     from .main_window import MainWindow  # after the names are set: it reads QSettings
 
-    try:
-        window = MainWindow(server_url=options.server)
-    except config.ConfigError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
+    window = MainWindow(server_url=options.server)
     window.show()
     # One line per connection change on stdout, for run_all.py's output and for scripts.
     window.connection.state_changed.connect(

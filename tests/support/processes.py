@@ -11,17 +11,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 class Service:
     """A child process started in its own session, its output captured in a log file."""
 
-    def __init__(self, name, argv, env, log_dir):
+    def __init__(self, name, argv, env, log_dir, cwd=ROOT):
         self.name = name
         self.argv = argv
         self.env = env
+        self.cwd = cwd
         self.log_path = os.path.join(log_dir, f"{name}.log")
         self.process = None
 
     def start(self):
         """Start the process; stdout and stderr go to the log file."""
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=log,
+        self.process = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         return self
