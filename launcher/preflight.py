@@ -14,9 +14,10 @@ from shared import config
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE_CLIENT = os.path.join("server", "static", "vendor", "socket.io.min.js")  # see server/page_client.py
 DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
-SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"
+SETUP_HINT = ("run ./dev run, which installs them into .venv first (or pip install 'taskprogress[desktop]'; "
+              "--no-desktop runs without the desktop app)")
 
-# Import name -> the name pip installs it under (see requirements.txt).
+# Import name -> the name pip installs it under (see pyproject.toml).
 PACKAGES = {"celery": "celery[redis]", "redis": "redis", "flask": "Flask",
             "flask_socketio": "Flask-SocketIO", "socketio": "python-socketio", "honcho": "honcho"}
 EVENTLET = {"eventlet": "eventlet"}
