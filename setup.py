@@ -15,7 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def _page_client():
     # Loaded from its file: importing the `server` package would need its dependencies, absent here.
-    spec = importlib.util.spec_from_file_location("page_client", os.path.join(HERE, "server", "page_client.py"))
+    path = os.path.join(HERE, "server", "page_client.py")
+    spec = importlib.util.spec_from_file_location("page_client", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

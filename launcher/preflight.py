@@ -9,10 +9,10 @@ import os
 import socket
 import sys
 
+from server import page_client  # the standard library only, as this module
 from shared import config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGE_CLIENT = os.path.join("server", "static", "vendor", "socket.io.min.js")  # see server/page_client.py
 DESKTOP_ENTRY = os.path.join("desktop_client", "__main__.py")
 SETUP_HINT = ("run ./dev run, which installs them into .venv first (or pip install 'taskprogress[desktop]'; "
               "--no-desktop runs without the desktop app)")
@@ -37,11 +37,11 @@ def check_packages(async_mode, desktop):
         raise LaunchError(f"The Python {them} not installed in {sys.prefix}: {SETUP_HINT}.")
 
 
-def check_page_assets(root=ROOT):
-    """Fail when the page's socket.io client (in the wheel; fetched by ./dev setup in a checkout) is missing."""
-    if not os.path.exists(os.path.join(root, PAGE_CLIENT)):
-        raise LaunchError(f"The page's socket.io client is missing ({PAGE_CLIENT}): run ./dev setup "
-                          "(or python -m server.page_client in the project folder).")
+def check_page_assets(vendor_dir=page_client.VENDOR_DIR):
+    """Fail when the page's socket.io client (in the wheel; put in a checkout by ./dev setup) is missing."""
+    if not os.path.exists(page_client.path(vendor_dir)):
+        raise LaunchError(f"The page's socket.io client is missing ({page_client.path(vendor_dir)}): run "
+                          "./dev setup (or python -m server.page_client in the project folder).")
 
 
 def check_port(host, port):

@@ -12,7 +12,8 @@ import re
 REDIS_READY = "Ready to accept connections"
 # "8292:M 29 Nov 2026 03:20:53.850 * ": pid, role, date, time and level mark; from a signal handler,
 # "8292:signal-handler (1795923027) ": pid and Unix time.
-REDIS_STAMP = re.compile(r"^\d+:(?:[XCSM] \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#]|signal-handler \(\d+\)) ")
+REDIS_STAMP = re.compile(r"^\d+:(?:[XCSM] \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#]"
+                         r"|signal-handler \(\d+\)) ")
 
 
 class RedisLines:

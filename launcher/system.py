@@ -35,7 +35,8 @@ def worker_process(env, settings, data_dir, verbose=False):
     name = worker_name(data_dir)
     # Mingle and gossip only serve several workers sharing revokes and clock; mingle costs a second
     # at every start, and this system's cancelling goes through its own store, not Celery's revoke.
-    argv = [sys.executable, "-m", "celery", *([] if verbose else ["--quiet"]), "-A", "server.worker", "worker",
+    quiet = [] if verbose else ["--quiet"]  # no banner
+    argv = [sys.executable, "-m", "celery", *quiet, "-A", "server.worker", "worker",
             f"--loglevel={settings.log_level}", f"--hostname={name}", "--without-mingle", "--without-gossip"]
     # Celery logs "<name> ready." at INFO once its consumer listens; below INFO there is no such line.
     says_ready = logging.getLevelName(settings.log_level) in range(logging.INFO + 1)

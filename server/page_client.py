@@ -89,7 +89,8 @@ def ensure(root=ROOT, vendor_dir=VENDOR_DIR, from_registry=False):
         _write(copied, pin, vendor_dir)
         return f"{PACKAGE} {pin.version} copied from node_modules to {target}"
     _write(download(pin), pin, vendor_dir)
-    return f"{PACKAGE} {pin.version} downloaded from {pin.url}, its {_hash_name(pin.integrity)} checked, to {target}"
+    checked = pin.integrity.partition("-")[0]
+    return f"{PACKAGE} {pin.version} downloaded from {pin.url}, its {checked} checked, to {target}"
 
 
 def from_node_modules(root, pin):
@@ -157,15 +158,12 @@ def _stamp(vendor_dir):
     return path(vendor_dir) + ".integrity"
 
 
-def _hash_name(integrity):
-    return integrity.partition("-")[0]
-
-
 def main(argv=None):
     """Install the page's script from the command line; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m server.page_client", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m server.page_client",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--from-registry", action="store_true",
-                        help="download it even if node_modules has it or it is in place (checks the download)")
+                        help="download and check it even if node_modules has it or it is in place")
     parser.add_argument("-q", "--quiet", action="store_true", help="say nothing when it is already in place")
     options = parser.parse_args(argv)
     try:

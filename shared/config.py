@@ -34,7 +34,8 @@ DEFAULTS = {
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DOTENV_FILE = ".env"
-_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*\.?")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
 _YES, _NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
 
 # What each entry point reads; a setting it does not use keeps its default, so a value meant for
@@ -132,7 +133,8 @@ def _redis_url(url):
     try:
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number from 0 to 65535)
     except ValueError:
-        raise ConfigError(f"REDIS_URL has a port that is not a number from 1 to 65535: {redacted(url)!r}") from None
+        raise ConfigError(f"REDIS_URL has a port that is not a number from 1 to 65535: "
+                          f"{redacted(url)!r}") from None
     database = parts.path.strip("/")
     if parts.scheme != "unix" and database and not database.isdigit():
         raise ConfigError(f"REDIS_URL must end with a database number such as /0, not /{database}: "

@@ -20,7 +20,8 @@ def lab(tmp_path_factory):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not shutil.which("node") or not os.path.isdir(os.path.join(root, "node_modules", "ws")):
         # Node is for the benchmarks only, not a prerequisite of the system or of ./dev test.
-        message = "the benchmarks' load clients need Node.js and node_modules (apt-get install nodejs npm; npm ci)"
+        message = ("the benchmarks' load clients need Node.js and node_modules "
+                   "(apt-get install nodejs npm, then npm ci)")
         if os.environ.get("CI"):
             pytest.fail(message)  # .ci/run installs them: a skip there would hide a broken setup
         pytest.skip(message)

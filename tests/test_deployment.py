@@ -168,7 +168,8 @@ def test_polling_clients_keep_to_one_server_each_through_the_sticky_upstream(dep
     served = _upstreams_by_client(logged, addresses)
     assert set().union(*served.values()) == deployment.upstreams(), served  # both servers took some
     assert all(len(upstreams) == 1 for upstreams in served.values()), served  # each client kept to one
-    assert not [r for r in logged if r[2] != "200"], [r for r in logged if r[2] != "200"]  # no Invalid session
+    refused = [r for r in logged if r[2] != "200"]
+    assert not refused, refused  # no "400 Invalid session"
     assert all(len([r for r in logged if r[0] == a]) >= 4 for a in addresses)  # many polls each
 
 
@@ -192,7 +193,8 @@ def test_the_procfile_runs_the_system_under_honcho(tmp_path, log_dir):
                                      "start", "-p", str(port)], env, log_dir).start()
         try:
             worker = f"worker-{port + 100}@{socket.gethostname()}"  # honcho gives the second process PORT+100
-            service.wait_ready(lambda: readiness.worker_count(redis.url, destination=[worker]) > 0, timeout=60)
+            service.wait_ready(lambda: readiness.worker_count(redis.url, destination=[worker]) > 0,
+                               timeout=60)
             url = f"http://127.0.0.1:{port}"
             service.wait_ready(lambda: readiness.health(url)[0] == 200, timeout=30)
             client = RecordingClient(url)
@@ -203,7 +205,8 @@ def test_the_procfile_runs_the_system_under_honcho(tmp_path, log_dir):
         finally:
             service.process.send_signal(signal.SIGINT)
             service.process.wait(30)
-    assert "Traceback" not in service.log_text(), service.log_text()
+            print(service.log_text())  # shown if the test fails
+    assert "Traceback" not in service.log_text()
 
 
 @pytest.mark.parametrize("units", [["taskprogress-server@5001.service", "taskprogress-worker@1.service"]])
@@ -243,7 +246,8 @@ def _installed_scripts(*names):
     paths = [os.path.join(BIN, name) for name in names]
     missing = [name for name, path in zip(names, paths) if not os.access(path, os.X_OK)]
     if missing:
-        message = f"{', '.join(missing)} not installed in {BIN}: ./dev test installs the project (pip install -e .)"
+        message = (f"{', '.join(missing)} not installed in {BIN}: "
+                   "./dev test installs the project (pip install -e .)")
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -180,7 +180,8 @@ def test_config_accepts(env, field, value):
     ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"), ({"LOG_TIMESTAMPS": "2"}, "LOG_TIMESTAMPS"),
     ({"SERVER_HOST": "127.0.0.1:5000"}, "SERVER_HOST"), ({"SERVER_HOST": "-bad-.example"}, "SERVER_HOST"),
     ({"SERVER_HOST": "a b"}, "SERVER_HOST"), ({"REDIS_URL": "redis://host:99999/0"}, "REDIS_URL"),
-    ({"REDIS_URL": "redis://host:6379/db0"}, "REDIS_URL"), ({"TASK_LEASE_SECONDS": "nan"}, "TASK_LEASE_SECONDS"),
+    ({"REDIS_URL": "redis://host:6379/db0"}, "REDIS_URL"),
+    ({"TASK_LEASE_SECONDS": "nan"}, "TASK_LEASE_SECONDS"),
 ])
 def test_config_rejects(env, named):
     with pytest.raises(config.ConfigError, match=named):

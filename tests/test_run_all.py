@@ -192,7 +192,7 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
 
 
 def assert_calm_output_that_says_how_to_look_inside(run):
-    """Assert no banner and one time per line before the ready line; return the REDIS_URL and inspect command."""
+    """Assert no banner and one time per line before the ready line; return REDIS_URL, inspect command."""
     before_ready = run.lines[:next(i for i, line in enumerate(run.lines) if READY.search(line))]
     assert not [line for line in before_ready for banner in BANNERS if banner in line], run.output()
     assert [line for line in before_ready if len(CLOCK.findall(line)) != 1] == [], run.output()
@@ -263,7 +263,7 @@ def test_desktop_app_connects_and_closing_it_stops_everything(launch):
 
 REDIS_START = """\
 8292:C 29 Nov 2026 03:20:53.849 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
-8292:C 29 Nov 2026 03:20:53.849 # Redis version=6.2.14, bits=64, commit=40305114, modified=0, pid=8292, just started
+8292:C 29 Nov 2026 03:20:53.849 # Redis version=6.2.14, bits=64, commit=40305114, modified=0, pid=8292
 8292:M 29 Nov 2026 03:20:53.850 # WARNING Memory overcommit must be enabled! Without it, ...
 8292:M 29 Nov 2026 03:20:53.850 * Ready to accept connections
 8292:M 29 Nov 2026 03:25:01.002 * Background append only file rewriting started by pid 9000
@@ -285,7 +285,7 @@ def test_missing_package_is_named_with_the_fix(monkeypatch):
 
 def test_missing_page_client_is_named_with_the_fix(tmp_path):
     with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*server\.page_client"):
-        preflight.check_page_assets(root=str(tmp_path))
+        preflight.check_page_assets(vendor_dir=str(tmp_path))
 
 
 def test_desktop_without_a_display_is_refused_with_the_fix(monkeypatch):

@@ -36,7 +36,8 @@ class RecordingClient:
         self.sio.on("*", lambda event, data=None: self._record(generation, event, data),
                     namespace=protocol.NAMESPACE)
         self.sio.connect(self.server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10,
-                         auth=lambda: {"cursor": self.cursor, "batch": self.batch}, transports=self.transports)
+                         auth=lambda: {"cursor": self.cursor, "batch": self.batch},
+                         transports=self.transports)
 
     def _record(self, generation, event, data):
         with self._changed:
