@@ -235,7 +235,11 @@ def test_honcho_exports_the_procfile_as_units_that_verify(tmp_path):
     services = sorted(name for name in os.listdir(out) if name.endswith(".service"))
     assert services == ["taskprogress-web-1.service", "taskprogress-worker-1.service",
                         "taskprogress-worker-2.service"]
-    assert "taskprogress-worker --hostname" in (out / "taskprogress-worker-2.service").read_text()
+    # Each worker its own node name, from its own PORT, which systemd leaves to the shell.
+    for number, port in [(1, 5100), (2, 5101)]:
+        unit = (out / f"taskprogress-worker-{number}.service").read_text()
+        assert f"Environment=PORT={port}\n" in unit
+        assert 'taskprogress-worker --hostname="worker-$PORT@$(hostname)"' in unit
     result = subprocess.run([analyze, "verify", "--man=no", *[str(out / name) for name in services]],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result
