@@ -60,7 +60,7 @@ def write(rows, data, meta):
     if sweep:
         try:
             from bench.plot import latency_plot
-        except ImportError:  # matplotlib: not yet in requirements.txt everywhere
+        except ImportError:  # matplotlib comes with the dev extra only
             print("matplotlib is not installed: docs/latency.png not drawn (pip install matplotlib)")
             sweep = None
     if sweep:

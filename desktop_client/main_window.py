@@ -43,7 +43,7 @@ START_TIP = "Start one more background task on the server"
 
 def default_server_url():
     """Return the server URL from the environment's configuration (shared/config.py)."""
-    return config.load().server_url
+    return config.load(names=config.DESKTOP_SETTINGS).server_url
 
 
 class MainWindow(QMainWindow):

@@ -92,8 +92,11 @@ class Manager:
             return
         process = self._find(message.name)
         if message.type == "line":
-            process.tail.append(_text(message.data))
-            self._print(message)
+            text = _text(message.data)
+            process.tail.append(text)
+            shown = process.shown(text) if process.shown else text
+            if shown is not None:
+                self._print(message._replace(data=shown))
         elif message.type == "stop":
             process.returncode = message.data["returncode"]
             self._on_exit(process)
@@ -220,7 +223,7 @@ class Manager:
             except queue.Empty:
                 return
             if message.type == "line":
-                self._print(message)
+                self._handle(message)
 
     def _find(self, name):
         return next((p for p in self._processes if p.name == name), None)

@@ -9,15 +9,18 @@ import os
 from shared import config
 
 ROOT = config.PROJECT_ROOT
+IN_CHECKOUT = os.path.exists(os.path.join(ROOT, "pyproject.toml"))  # else installed from the wheel
 DEFAULT_REDIS_DIR = os.path.join(".run", "redis")
 BACKGROUND_SECONDS = config.DEFAULTS["BACKGROUND_TASK_SECONDS"]
 
 DESCRIPTION = """\
-Run the whole task-progress system with one command: Redis, the Celery worker, the web server
-and the desktop app, each started once the one before it is ready. Every process's output is
-shown line by line as "HH:MM:SS name | line". Ctrl+C (or SIGTERM) stops everything; so does
-closing the desktop window. If any process dies, run_all.py names it, shows its last lines and
-stops the rest."""
+Run the whole task-progress system with one command (run_all.py in a checkout, taskprogress when
+installed): Redis, the Celery worker, the web server and the desktop app, each started once the one
+before it is ready. Every process's output is shown line by line as "HH:MM:SS name | line"
+(Redis's and Celery's start-up banners only with --verbose); once all are ready, a line gives
+REDIS_URL and the Flower and celery inspect commands that use it. Ctrl+C (or SIGTERM) stops
+everything; so does closing the desktop window. If any process dies, run_all.py names it, shows its
+last lines and stops the rest."""
 
 EPILOG = f"""\
 Redis:
@@ -28,7 +31,8 @@ Redis:
                        keeping its data in --redis-dir (0700), with a password of its own; it is
                        stopped with everything else
 
-Environment variables (options win over them):
+Environment variables (options win over them; a .env file in the current directory supplies
+those the environment does not set):
   REDIS_URL                 Redis for the worker, the server and Socket.IO's message queue
   SERVER_HOST               address the web server listens on (default {config.DEFAULTS["SERVER_HOST"]})
   SERVER_PORT               as --port (default {config.DEFAULTS["SERVER_PORT"]})
@@ -38,6 +42,7 @@ Environment variables (options win over them):
   TASK_RETENTION_SECONDS    how long a task's state is kept in Redis
   LOG_LEVEL                 the server's and the worker's log level (default {config.DEFAULTS["LOG_LEVEL"]})
   SECRET_KEY                Flask's secret key (default: a random one per start)
+  LOG_TIMESTAMPS            always "no" under run_all.py: each line gets one time, the launcher's
   NO_COLOR                  set it to print without colours even on a terminal
 
 Security (see README's Security section):
@@ -57,7 +62,7 @@ something needed is missing (the message says what, and how to fix it); 2 for a 
 
 def parser():
     """Return the argument parser of run_all.py."""
-    parse = argparse.ArgumentParser(prog="run_all.py", description=DESCRIPTION, epilog=EPILOG,
+    parse = argparse.ArgumentParser(description=DESCRIPTION, epilog=EPILOG,
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parse.add_argument("--no-desktop", action="store_true",
                        help="run headless: Redis, the worker and the web server, no desktop app")
@@ -75,15 +80,27 @@ def parser():
     parse.add_argument("--private-redis", action="store_true",
                        help="always start a private Redis, even if one answers at the default "
                             "address (not with REDIS_URL set)")
-    parse.add_argument("--redis-dir", metavar="DIR", default=os.path.join(ROOT, DEFAULT_REDIS_DIR),
-                       help=f"where a private Redis keeps its append-only file (default: "
-                            f"{DEFAULT_REDIS_DIR} in the project)")
+    parse.add_argument("--redis-dir", metavar="DIR", default=default_redis_dir(),
+                       help="where a private Redis keeps its append-only file; the worker's name "
+                            f"derives from it (default: {DEFAULT_REDIS_DIR} in the project; installed: "
+                            "$XDG_STATE_HOME/taskprogress/redis)")
+    parse.add_argument("--verbose", action="store_true",
+                       help="show every line the processes write, Redis's and Celery's banners included")
     return parse
+
+
+def default_redis_dir(environ=os.environ):
+    """Return the private Redis's default data dir: in the checkout, else in the user's state dir."""
+    if IN_CHECKOUT:
+        return os.path.join(ROOT, DEFAULT_REDIS_DIR)
+    state = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "taskprogress", "redis")
 
 
 def child_env(environ, options, redis_url):
     """Return the environment of every child: the user's, with the options and Redis on top."""
-    env = dict(environ, REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+    # No time stamps of their own: the launcher prefixes every line with one.
+    env = dict(environ, REDIS_URL=redis_url, PYTHONUNBUFFERED="1", LOG_TIMESTAMPS="no")
     chosen = {"SERVER_PORT": options.port, "WORKER_CONCURRENCY": options.workers,
               "SOCKETIO_ASYNC_MODE": options.async_mode}
     env.update({name: str(value) for name, value in chosen.items() if value is not None})

@@ -9,13 +9,14 @@ import os
 import socket
 import sys
 
+from server import page_client  # the standard library only, as this module
 from shared import config
 
 ROOT = config.PROJECT_ROOT
-PAGE_CLIENT = os.path.join("node_modules", "socket.io-client", "dist", "socket.io.min.js")
-SETUP_HINT = "run ./dev run, which installs them into .venv first (or pip install -r requirements.txt)"
+SETUP_HINT = ("run ./dev run, which installs them into .venv first (or pip install 'taskprogress[desktop]'; "
+              "--no-desktop runs without the desktop app)")
 
-# Import name -> the name pip installs it under (see requirements.txt).
+# Import name -> the name pip installs it under (see pyproject.toml).
 PACKAGES = {"celery": "celery[redis]", "redis": "redis", "flask": "Flask",
             "flask_socketio": "Flask-SocketIO", "socketio": "python-socketio", "honcho": "honcho"}
 EVENTLET = {"eventlet": "eventlet"}
@@ -35,11 +36,11 @@ def check_packages(async_mode, desktop):
         raise LaunchError(f"The Python {them} not installed in {sys.prefix}: {SETUP_HINT}.")
 
 
-def check_page_assets(root=ROOT):
-    """Fail when the page's socket.io client, installed by npm, is missing."""
-    if not os.path.exists(os.path.join(root, PAGE_CLIENT)):
-        raise LaunchError(f"The page's socket.io client is missing ({PAGE_CLIENT}): run ./dev setup "
-                          "(or npm ci in the project folder).")
+def check_page_assets(vendor_dir=page_client.VENDOR_DIR):
+    """Fail when the page's socket.io client (in the wheel; put in a checkout by ./dev setup) is missing."""
+    if not os.path.exists(page_client.path(vendor_dir)):
+        raise LaunchError(f"The page's socket.io client is missing ({page_client.path(vendor_dir)}): run "
+                          "./dev setup (or python -m server.page_client in the project folder).")
 
 
 def check_port(host, port):

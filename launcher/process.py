@@ -23,7 +23,8 @@ class Process:
     """A child process of the system, with the check that tells when it is ready to serve."""
 
     def __init__(self, name, argv, env, cwd, ready=None, ready_timeout=60.0, waiting_for="ready",
-                 clean_exit_stops=False, stops_last=False, stop_main_first=False, popen_kwargs=None):
+                 clean_exit_stops=False, stops_last=False, stop_main_first=False, popen_kwargs=None,
+                 shown=None):
         self.name = name
         self.argv = argv
         self.env = env
@@ -35,6 +36,7 @@ class Process:
         self.stops_last = stops_last  # stopped after the others, which depend on it
         self.stop_main_first = stop_main_first  # TERM to the main process only, the group after the grace
         self.popen_kwargs = popen_kwargs or {}
+        self.shown = shown  # line -> the text to print, or None to hide it (see quiet.py); None: all
         self.colour = None
         self.pid = None
         self.returncode = None

@@ -162,6 +162,12 @@ class RedisServer:
         self.process = None
 
     @property
+    def password_file(self):
+        """Return the file its password is kept in (a private Redis of run_all.py's), or None."""
+        path = os.path.join(self.data_dir, PASSWORD_FILE)
+        return path if self.password and os.path.exists(path) else None
+
+    @property
     def url(self):
         """Return the URL clients reach this server with, its password included."""
         credentials = f":{quote(self.password, safe='')}@" if self.password else ""

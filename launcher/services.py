@@ -17,17 +17,18 @@ ROOT = config.PROJECT_ROOT
 class Service:
     """A child process started in its own session, its output captured in a log file."""
 
-    def __init__(self, name, argv, env, log_dir):
+    def __init__(self, name, argv, env, log_dir, cwd=ROOT):
         self.name = name
         self.argv = argv
         self.env = env
+        self.cwd = cwd
         self.log_path = os.path.join(log_dir, f"{name}.log")
         self.process = None
 
     def start(self):
         """Start the process; stdout and stderr go to the log file."""
         with open(self.log_path, "ab") as log:
-            self.process = lifecycle.popen_in_session(self.argv, env=self.env, cwd=ROOT, stdout=log,
+            self.process = lifecycle.popen_in_session(self.argv, env=self.env, cwd=self.cwd, stdout=log,
                                                       stderr=log)
         return self
 

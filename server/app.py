@@ -65,7 +65,15 @@ def celery_config(settings):
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
         "include": ["server.tasks"],
+        **({} if settings.log_timestamps else LOG_FORMATS_WITHOUT_TIME),
     }
+
+
+# Celery's own formats less the time, for output shown by something that adds its own (run_all.py, journald).
+LOG_FORMATS_WITHOUT_TIME = {
+    "worker_log_format": "[%(levelname)s/%(processName)s] %(message)s",
+    "worker_task_log_format": "[%(levelname)s/%(processName)s] %(task_name)s[%(task_id)s]: %(message)s",
+}
 
 
 def visibility_timeout(settings):

@@ -5,15 +5,13 @@ import os
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import HTTPException
 
-from shared import config, protocol
+from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError
 
-from . import health, limits, progress, tasks
+from . import health, limits, page_client, progress, tasks
 
 log = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
-
-SOCKETIO_CLIENT_DIR = os.path.join(config.PROJECT_ROOT, "node_modules", "socket.io-client", "dist")
 
 
 def _settings():
@@ -23,15 +21,15 @@ def _settings():
 @bp.get(protocol.ROUTE_INDEX)
 def index():
     """Serve the page."""
-    client_installed = os.path.exists(os.path.join(SOCKETIO_CLIENT_DIR, "socket.io.min.js"))
+    client_installed = os.path.exists(page_client.path())
     return render_template("index.html", protocol=protocol.for_page(),
                            client_installed=client_installed)
 
 
 @bp.get(protocol.ROUTE_SOCKETIO_CLIENT)
 def socketio_client():
-    """Serve the socket.io client installed from the npm registry by `npm ci`."""
-    return send_from_directory(SOCKETIO_CLIENT_DIR, "socket.io.min.js", max_age=3600)
+    """Serve the socket.io client, as package-lock.json pins it (server/page_client.py)."""
+    return send_from_directory(page_client.VENDOR_DIR, page_client.FILE_NAME, max_age=3600)
 
 
 @bp.get(protocol.ROUTE_BACKGROUND)

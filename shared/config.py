@@ -1,12 +1,16 @@
 """All configuration, read once from environment variables with safe defaults.
 
 Nothing else in the project reads the environment or spells an address or a secret.
-Only the standard library is imported here, so ``python -m server`` can read its
-async mode before eventlet monkey-patches anything.
+A ``.env`` file in the current directory (KEY=value lines, as honcho, foreman and
+``flask run`` read it) supplies values the environment does not set: the environment wins.
+Only the standard library is imported at the top, so ``python -m server`` can read its
+async mode before eventlet monkey-patches anything (python-dotenv only when a .env exists).
 """
 import ipaddress
 import os
+import re
 import secrets
+import urllib.parse
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -35,9 +39,24 @@ DEFAULTS = {
     "TASK_START_RATE": "10",
     "MAX_ACTIVE_TASKS_PER_CLIENT": "100",
     "MAX_QUEUED_TASKS": "10000",
+    "LOG_TIMESTAMPS": "yes",
 }
 # SERVER_HOST values that listen on every interface.
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DOTENV_FILE = ".env"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
+_YES, _NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
+
+# What each entry point reads; a setting it does not use keeps its default, so a value meant for
+# another part (SOCKETIO_ASYNC_MODE for the desktop app) can neither stop it nor change it.
+ALL_SETTINGS = frozenset(DEFAULTS) | {"SECRET_KEY", "AUTH_TOKEN", "INSECURE_NO_TOKEN"}
+SERVER_SETTINGS = ALL_SETTINGS - {"WORKER_CONCURRENCY"}
+WORKER_SETTINGS = frozenset({
+    "REDIS_URL", "WORKER_CONCURRENCY", "TASK_RETENTION_SECONDS", "EVENT_STREAM_LENGTH", "TASK_LEASE_SECONDS",
+    "TASK_MAX_ATTEMPTS", "TASK_TIME_LIMIT_FACTOR", "REDIS_OUTAGE_SECONDS", "LOG_LEVEL", "LOG_TIMESTAMPS"})
+DESKTOP_SETTINGS = frozenset({"SERVER_HOST", "SERVER_PORT", "AUTH_TOKEN"})
 
 
 class ConfigError(ValueError):
@@ -71,6 +90,7 @@ class Settings:
     task_start_rate: float  # ...and per second after that
     max_active_tasks_per_client: int  # queued + running tasks one client may have
     max_queued_tasks: int  # queued + running tasks started through this server, all clients together
+    log_timestamps: bool
 
     @property
     def server_url(self):
@@ -90,26 +110,38 @@ class Settings:
         return bool(self.auth_token) or (self.listens_beyond_loopback and not self.insecure_no_token)
 
 
-def load(environ=None):
-    """Read the settings from the environment, raising ConfigError on an unusable value."""
-    env = os.environ if environ is None else environ
+def environment(path=DOTENV_FILE):
+    """Return the process's environment over the values of the .env file at path (if there is one)."""
+    if not os.path.isfile(path):
+        return dict(os.environ)
+    from dotenv import dotenv_values
+
+    # No ${VAR} expansion: the file means what honcho and systemd's EnvironmentFile= read in it.
+    from_file = {name: value for name, value in dotenv_values(path, interpolate=False).items()
+                 if value is not None}
+    return {**from_file, **os.environ}
+
+
+def load(environ=None, names=ALL_SETTINGS):
+    """Read the settings named in names, raising ConfigError on an unusable value; the rest keep defaults.
+
+    environ defaults to environment(): the process's environment over the .env file.
+    """
+    env = environment() if environ is None else environ
 
     def get(name):
-        return env.get(name) or DEFAULTS[name]
+        return (env.get(name) if name in names else None) or DEFAULTS[name]
 
     async_mode = get("SOCKETIO_ASYNC_MODE")
     if async_mode not in ASYNC_MODES:
         raise ConfigError(f"SOCKETIO_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, "
                           f"not {async_mode!r}")
-    redis_url = get("REDIS_URL")
-    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}")
     return Settings(
-        redis_url=redis_url,
-        server_host=get("SERVER_HOST"),
+        redis_url=_redis_url(get("REDIS_URL")),
+        server_host=_host(get("SERVER_HOST")),
         server_port=_number(get, "SERVER_PORT", int, 1, 65535),
         # A fresh random key per start unless one is given: no secret lives in the code.
-        secret_key=env.get("SECRET_KEY") or secrets.token_hex(32),
+        secret_key=("SECRET_KEY" in names and env.get("SECRET_KEY")) or secrets.token_hex(32),
         async_mode=async_mode,
         background_task_seconds=_number(get, "BACKGROUND_TASK_SECONDS", float, 0, 3600),
         worker_concurrency=_number(get, "WORKER_CONCURRENCY", int, 1, 256),
@@ -119,16 +151,59 @@ def load(environ=None):
         task_max_attempts=_number(get, "TASK_MAX_ATTEMPTS", int, 1, 100),
         task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
         redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
-        log_level=get("LOG_LEVEL").upper(),
+        log_level=_choice(get, "LOG_LEVEL", LOG_LEVELS),
+        log_timestamps=_yes_or_no(get, "LOG_TIMESTAMPS"),
         allowed_hosts=_host_names(get("ALLOWED_HOSTS")),
         allowed_origins=_origins(get("ALLOWED_ORIGINS")),
-        auth_token=_token(env.get("AUTH_TOKEN", "")),
-        insecure_no_token=_flag(env, "INSECURE_NO_TOKEN"),
+        auth_token=_token(env.get("AUTH_TOKEN", "") if "AUTH_TOKEN" in names else ""),
+        insecure_no_token="INSECURE_NO_TOKEN" in names and _flag(env, "INSECURE_NO_TOKEN"),
         task_start_burst=_number(get, "TASK_START_BURST", int, 1, 1_000_000),
         task_start_rate=_number(get, "TASK_START_RATE", float, 0.001, 1_000_000),
         max_active_tasks_per_client=_number(get, "MAX_ACTIVE_TASKS_PER_CLIENT", int, 1, 10_000_000),
         max_queued_tasks=_number(get, "MAX_QUEUED_TASKS", int, 1, 100_000_000),
     )
+
+
+def _redis_url(url):
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {redacted(url)!r}")
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number from 0 to 65535)
+    except ValueError:
+        raise ConfigError(f"REDIS_URL has a port that is not a number from 1 to 65535: "
+                          f"{redacted(url)!r}") from None
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ConfigError(f"REDIS_URL must end with a database number such as /0, not /{database}: "
+                          f"{redacted(url)!r}")
+    return url
+
+
+def _host(host):
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if _HOST_NAME.fullmatch(host):
+        return host
+    raise ConfigError(f"SERVER_HOST must be an IP address or a host name (such as 127.0.0.1 or 0.0.0.0), "
+                      f"without scheme or port, not {host!r}")
+
+
+def _choice(get, name, choices):
+    value = get(name).upper()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {get(name)!r}")
+    return value
+
+
+def _yes_or_no(get, name):
+    value = get(name).lower()
+    if value not in _YES + _NO:
+        raise ConfigError(f"{name} must be yes or no (or 1/0, true/false, on/off), not {get(name)!r}")
+    return value in _YES
 
 
 def _number(get, name, kind, low, high):

@@ -1,6 +1,7 @@
 """run_all.py end to end: the whole system from one command, driven and stopped as a user would."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,10 +13,18 @@ import psutil
 import pytest
 
 from launcher import preflight
+from launcher.quiet import RedisLines
 from launcher.redis_server import free_port
 from shared import config, protocol
 from tests.support.clients import RecordingClient
 from tests.support.launch import READY, PREFIXED, STARTED, ROOT, assert_all_gone, children_named  # noqa: F401
+
+LOOK_INSIDE = re.compile(r'run_all \| REDIS_URL=(.+) \(then, workers: (.+ inspect active); '
+                         r'Flower: FLOWER_UNAUTHENTICATED_API=1 (.+) flower\)$')
+WORKER_READY = re.compile(r"worker +\| .*\] (run_all-\w+@\S+) ready\.")
+CLOCK = re.compile(r"\b\d\d:\d\d:\d\d\b")
+BANNERS = ["oO0OoO0OoO0Oo", "Redis version=", "Memory overcommit", "-------------- ", "[config]", "[tasks]"]
+
 
 def test_help_explains_every_option_and_the_environment():
     result = subprocess.run([sys.executable, "run_all.py", "--help"], cwd=ROOT, capture_output=True,
@@ -50,6 +59,13 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
     [worker] = children_named(tree, run.process.pid, "celery")
     assert len(worker.children()) == 2  # --workers 2: two prefork pool processes
     assert opened.read_text().strip() == url
+    redis_url, inspect_command = assert_calm_output_that_says_how_to_look_inside(run)
+    # Pasted into a shell as printed: the line sets REDIS_URL (reading the password from its file),
+    # then the inspect command uses it.
+    inspected = subprocess.run(["bash", "-c", f"REDIS_URL={redis_url}; {inspect_command}"],
+                               capture_output=True, text=True, timeout=60)
+    worker_name = run.wait_for(WORKER_READY.pattern).group(1)
+    assert inspected.returncode == 0 and worker_name in inspected.stdout, inspected
 
     run.process.send_signal(signal.SIGINT)
     assert run.finish() == 0, run.output()
@@ -64,8 +80,24 @@ def test_runs_the_original_protocol_and_stops_everything_on_ctrl_c(launch, tmp_p
     url = again.wait_ready()
     with urllib.request.urlopen(f"{url}/tasks/{task_id}", timeout=10) as reply:
         assert json.loads(reply.read())["state"] == "succeeded"
+    # One launcher data dir, one worker name: Flower does not collect an offline worker per start.
+    assert again.wait_for(WORKER_READY.pattern).group(1) == worker_name
     again.process.send_signal(signal.SIGINT)
     assert again.finish() == 0, again.output()
+
+
+def assert_calm_output_that_says_how_to_look_inside(run):
+    """Assert no banner and one time per line before the ready line; return REDIS_URL, inspect command."""
+    before_ready = run.lines[:next(i for i, line in enumerate(run.lines) if READY.search(line))]
+    assert not [line for line in before_ready for banner in BANNERS if banner in line], run.output()
+    assert [line for line in before_ready if len(CLOCK.findall(line)) != 1] == [], run.output()
+    look_inside = LOOK_INSIDE.search(before_ready[-1])
+    assert look_inside, f"no REDIS_URL line just before the ready line:\n{run.output()}"
+    redis_url, inspect_command, flower_celery = look_inside.groups()
+    assert '-b "$REDIS_URL"' in inspect_command and flower_celery.endswith('-b "$REDIS_URL"')
+    password = open(os.path.join(run.redis_dir, "redis.password")).read().strip()
+    assert password not in run.output()  # read from its file by the line itself, never printed
+    return redis_url, inspect_command
 
 
 def test_port_in_use_is_refused_before_anything_starts(launch):
@@ -125,6 +157,22 @@ def test_desktop_app_connects_and_closing_it_stops_everything(launch):
     assert_all_gone(tree)
 
 
+REDIS_START = """\
+8292:C 29 Nov 2026 03:20:53.849 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+8292:C 29 Nov 2026 03:20:53.849 # Redis version=6.2.14, bits=64, commit=40305114, modified=0, pid=8292
+8292:M 29 Nov 2026 03:20:53.850 # WARNING Memory overcommit must be enabled! Without it, ...
+8292:M 29 Nov 2026 03:20:53.850 * Ready to accept connections
+8292:M 29 Nov 2026 03:25:01.002 * Background append only file rewriting started by pid 9000
+8292:signal-handler (1795923027) Received SIGTERM scheduling shutdown...
+8292:M 29 Nov 2026 03:30:27.118 # User requested shutdown..."""
+
+
+def test_redis_lines_hide_the_banner_and_redis_own_time_stamps():
+    shown = list(map(RedisLines(), REDIS_START.splitlines()))
+    assert shown == [None, None, None, None, "Background append only file rewriting started by pid 9000",
+                     "Received SIGTERM scheduling shutdown...", "User requested shutdown..."]
+
+
 def test_missing_package_is_named_with_the_fix(monkeypatch):
     monkeypatch.setitem(preflight.PACKAGES, "no_such_module_for_run_all", "no-such-package")
     with pytest.raises(preflight.LaunchError, match=r"package no-such-package is not installed.*\./dev run"):
@@ -132,8 +180,8 @@ def test_missing_package_is_named_with_the_fix(monkeypatch):
 
 
 def test_missing_page_client_is_named_with_the_fix(tmp_path):
-    with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*npm ci"):
-        preflight.check_page_assets(root=str(tmp_path))
+    with pytest.raises(preflight.LaunchError, match=r"socket\.io client is missing.*server\.page_client"):
+        preflight.check_page_assets(vendor_dir=str(tmp_path))
 
 
 def test_desktop_without_a_display_is_refused_with_the_fix(monkeypatch):

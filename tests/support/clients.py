@@ -14,9 +14,10 @@ class RecordingClient:
     entry per event all the same, and `batches` counts the messages.
     """
 
-    def __init__(self, server_url, cursor=None, batch=True, **client_kwargs):
+    def __init__(self, server_url, cursor=None, batch=True, transports=None, **client_kwargs):
         client_kwargs.setdefault("reconnection", False)
         self.server_url = server_url
+        self.transports = transports  # None: polling, then upgrade to websocket
         self.cursor = cursor
         self.batch = batch
         self.batches = 0
@@ -35,7 +36,8 @@ class RecordingClient:
         self.sio.on("*", lambda event, data=None: self._record(generation, event, data),
                     namespace=protocol.NAMESPACE)
         self.sio.connect(self.server_url, namespaces=[protocol.NAMESPACE], wait_timeout=10,
-                         auth=lambda: {"cursor": self.cursor, "batch": self.batch})
+                         auth=lambda: {"cursor": self.cursor, "batch": self.batch},
+                         transports=self.transports)
 
     def _record(self, generation, event, data):
         with self._changed:

@@ -80,6 +80,7 @@ def launch(tmp_path):
         else:  # a private Redis in a directory of the test's own, never a Redis found on 6379
             args += ("--private-redis", "--redis-dir", str(tmp_path / "redis"))
         run = Launch(args, environ)
+        run.redis_dir = None if redis_url else str(tmp_path / "redis")
         launches.append(run)
         return run
 
