@@ -12,13 +12,13 @@ from bench import cli
 from bench.figures import Row
 from bench.plan import SMOKE
 from bench.stack import Lab
+from shared.config import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """One set of systems for all the smoke runs, stopped at the end."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if not shutil.which("node") or not os.path.isdir(os.path.join(root, "node_modules", "ws")):
+    if not shutil.which("node") or not os.path.isdir(os.path.join(PROJECT_ROOT, "node_modules", "ws")):
         # Node is for the benchmarks only, not a prerequisite of the system or of ./dev test.
         message = ("the benchmarks' load clients need Node.js and node_modules "
                    "(apt-get install nodejs npm, then npm ci)")

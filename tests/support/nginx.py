@@ -19,7 +19,7 @@ import pytest
 
 from launcher.redis_server import free_port
 
-from .processes import ROOT
+from shared.config import PROJECT_ROOT as ROOT
 
 GUIDE_CONFIG = os.path.join(ROOT, "deploy", "nginx.conf")
 # The test's access log: which server (upstream) answered each request, and how.
