@@ -45,7 +45,7 @@ class HealthMonitor:
     def __init__(self, socketio, store):
         self._socketio = socketio
         self._store = store
-        self._sweeper = watchdog.LeaseSweeper(store)
+        self._sweeper = watchdog.Sweeper(store)
         self._current = None
         self._starting = threading.Lock()
 

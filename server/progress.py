@@ -180,6 +180,26 @@ return current or false
 """
 
 
+# Forget the oldest finished tasks beyond the retained count (their state, history and place in
+# the recent list); unfinished ones stay whatever their age. Keys are built here from the task ids
+# (a single Redis, as everywhere in this module). KEYS: recent set. ARGV: tasks to keep, most per call.
+_FORGET_OLDEST = """
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if excess <= 0 then return 0 end
+local forgotten = 0
+for _, task_id in ipairs(redis.call('ZRANGE', KEYS[1], 0, math.min(excess, tonumber(ARGV[2])) - 1)) do
+  local state = redis.call('HGET', 'task:' .. task_id, 'state')
+  if state ~= 'queued' and state ~= 'running' then
+    redis.call('DEL', 'task:' .. task_id, 'task:' .. task_id .. ':events')
+    redis.call('ZREM', KEYS[1], task_id)
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+"""
+FORGET_BATCH = 1000  # tasks forgotten per call at most: one sweep stays short
+
+
 class RedisUnavailable(RuntimeError):
     """Redis cannot be reached, so no task can be started or looked up."""
 
@@ -209,12 +229,13 @@ class TaskProgress:
     """Record task events in Redis and read them back: latest state, history, stream, leases."""
 
     def __init__(self, redis_url, retention_seconds=24 * 3600, stream_length=100_000, lease_seconds=10.0,
-                 max_attempts=3):
+                 max_attempts=3, retention_count=10_000):
         self.redis_url = redis_url
         self.retention_seconds = retention_seconds
         self.stream_length = stream_length
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
+        self.retention_count = retention_count
         self._pid = None
 
     def _connect(self):
@@ -227,6 +248,7 @@ class TaskProgress:
             self._scripts = {name: client.register_script(source) for name, source in (
                 ("report", _REPORT), ("begin", _BEGIN), ("expire", _EXPIRE), ("cancel", _REQUEST_CANCEL),
                 ("hold", _HOLD), ("requeue", _REQUEST_REQUEUE))}
+            self._forget_oldest = client.register_script(_FORGET_OLDEST)
             self._stream_reader = None
             self._pid = os.getpid()
         return self._redis
@@ -293,6 +315,15 @@ class TaskProgress:
             lost_queued = LOST_QUEUED.format(seconds=self.lease_seconds)
             return [task_id for task_id in due if self._run("expire", task_id, lost_running, lost_queued)]
         return self._guard(sweep)
+
+    def forget_oldest(self):
+        """Forget the oldest finished tasks beyond retention_count; return how many were forgotten.
+
+        What a task keeps (its state and history, about 6 KB for a 10-second task) is otherwise bounded
+        only by TASK_RETENTION_SECONDS: a busy system would fill Redis, and with it the broker.
+        """
+        self._connect()
+        return self._guard(lambda: self._forget_oldest(keys=[RECENT], args=[self.retention_count, FORGET_BATCH]))
 
     def redis_uptime(self):
         """Return how many seconds the Redis server has been up."""
@@ -456,7 +487,7 @@ def _decode(entry_id, fields):
 def from_settings(settings):
     """Return a TaskProgress configured by settings (shared/config.py)."""
     return TaskProgress(settings.redis_url, settings.task_retention_seconds, settings.event_stream_length,
-                        settings.task_lease_seconds, settings.task_max_attempts)
+                        settings.task_lease_seconds, settings.task_max_attempts, settings.task_retention_count)
 
 
 def init_app(app):

@@ -1,4 +1,5 @@
-"""Duties every server and worker process shares: ending tasks whose lease ran out.
+"""Duties every server and worker process shares: ending tasks whose lease ran out, and forgetting
+the oldest finished tasks beyond the retained count.
 
 Any number of processes sweep at once; the expiry script re-checks each lease inside Redis, so a
 lost task gets exactly one final event, and no single process has to survive for it to come.
@@ -17,8 +18,8 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0
 
 
-class LeaseSweeper:
-    """End, as failed, the tasks whose worker stopped reporting."""
+class Sweeper:
+    """End, as failed, the tasks whose worker stopped reporting; forget the oldest beyond the count."""
 
     def __init__(self, store):
         self._store = store
@@ -32,6 +33,7 @@ class LeaseSweeper:
             if self._store.redis_uptime() < self._store.lease_seconds:
                 return []  # Redis just (re)started: workers may not have reported since
             expired = self._store.expire_leases()
+            self._store.forget_oldest()
         except (RedisUnavailable, ServerBusy):
             self._quiet_until = time.monotonic() + self._store.lease_seconds
             return []

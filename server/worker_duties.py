@@ -28,7 +28,7 @@ class WorkerDuties:
 
     def __init__(self, store):
         self._store = store
-        self._sweeper = watchdog.LeaseSweeper(store)
+        self._sweeper = watchdog.Sweeper(store)
         self._hostname = None
         self._stop = None
         self._stopping = False

@@ -27,6 +27,7 @@ DEFAULTS = {
     "WORKER_CONCURRENCY": "4",
     "TASK_RETENTION_SECONDS": str(24 * 3600),
     "EVENT_STREAM_LENGTH": "100000",
+    "TASK_RETENTION_COUNT": "10000",
     "TASK_LEASE_SECONDS": "10",
     "TASK_MAX_ATTEMPTS": "3",
     "TASK_TIME_LIMIT_FACTOR": "2",
@@ -54,8 +55,9 @@ _YES, _NO = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
 ALL_SETTINGS = frozenset(DEFAULTS) | {"SECRET_KEY", "AUTH_TOKEN", "INSECURE_NO_TOKEN"}
 SERVER_SETTINGS = ALL_SETTINGS - {"WORKER_CONCURRENCY"}
 WORKER_SETTINGS = frozenset({
-    "REDIS_URL", "WORKER_CONCURRENCY", "TASK_RETENTION_SECONDS", "EVENT_STREAM_LENGTH", "TASK_LEASE_SECONDS",
-    "TASK_MAX_ATTEMPTS", "TASK_TIME_LIMIT_FACTOR", "REDIS_OUTAGE_SECONDS", "LOG_LEVEL", "LOG_TIMESTAMPS"})
+    "REDIS_URL", "WORKER_CONCURRENCY", "TASK_RETENTION_SECONDS", "TASK_RETENTION_COUNT", "EVENT_STREAM_LENGTH",
+    "TASK_LEASE_SECONDS", "TASK_MAX_ATTEMPTS", "TASK_TIME_LIMIT_FACTOR", "REDIS_OUTAGE_SECONDS", "LOG_LEVEL",
+    "LOG_TIMESTAMPS"})
 DESKTOP_SETTINGS = frozenset({"SERVER_HOST", "SERVER_PORT", "AUTH_TOKEN"})
 
 
@@ -76,6 +78,7 @@ class Settings:
     worker_concurrency: int
     task_retention_seconds: int
     event_stream_length: int
+    task_retention_count: int
     task_lease_seconds: float
     task_max_attempts: int
     task_time_limit_factor: float
@@ -147,6 +150,7 @@ def load(environ=None, names=ALL_SETTINGS):
         worker_concurrency=_number(get, "WORKER_CONCURRENCY", int, 1, 256),
         task_retention_seconds=_number(get, "TASK_RETENTION_SECONDS", int, 60, 365 * 24 * 3600),
         event_stream_length=_number(get, "EVENT_STREAM_LENGTH", int, 1000, 100_000_000),
+        task_retention_count=_number(get, "TASK_RETENTION_COUNT", int, 10, 100_000_000),
         task_lease_seconds=_number(get, "TASK_LEASE_SECONDS", float, 1, 3600),
         task_max_attempts=_number(get, "TASK_MAX_ATTEMPTS", int, 1, 100),
         task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
