@@ -79,7 +79,7 @@ class Policy:
             return False
         origin = _normal_origin(origin)
         return origin in self.allowed_origins or (
-            environ is not None and origin == _own_origin(environ))
+            environ is not None and origin in _own_origins(environ))
 
     def token_matches(self, candidate):
         """Tell, in constant time, whether candidate is the token (True when none is required)."""
@@ -261,8 +261,19 @@ def _is_ip_literal(name):
     return True
 
 
-def _own_origin(environ):
-    return _normal_origin(f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}")
+def _own_origins(environ):
+    """Return the server's own origins: its scheme and Host, and the scheme a proxy says the browser used.
+
+    Behind a TLS-terminating proxy (docs/DEPLOYMENT.md) the server sees http while the page is at
+    https with the same Host. A header a browser page cannot add to a cross-site request without a
+    CORS grant (none is given) can only name the scheme; the host must still be the Host served.
+    """
+    host = environ.get("HTTP_HOST", "")
+    schemes = {environ.get("wsgi.url_scheme", "http")}
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+    if forwarded in ("http", "https"):
+        schemes.add(forwarded)
+    return {_normal_origin(f"{scheme}://{host}") for scheme in schemes}
 
 
 def _normal_origin(origin):

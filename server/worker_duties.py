@@ -7,8 +7,16 @@
   `cancelled`, as our own cancel does.
 - A warm shutdown (SIGTERM, Ctrl+C) puts the tasks this worker runs back in the queue at their
   next report; they run again, as their next attempt, when a worker starts.
+- Each pool process leaves the worker's process group, so a SIGTERM to the whole group (honcho,
+  a test's or a supervisor's stop) reaches only the main process and still means a warm shutdown;
+  and it dies with the main process (Linux's parent-death signal), so a worker killed as a whole
+  (kill -9, an OOM kill) leaves no pool process running a task nobody watches.
 """
+import ctypes
 import logging
+import os
+import signal
+import sys
 import threading
 
 from celery import signals
@@ -41,6 +49,7 @@ class WorkerDuties:
         signals.task_revoked.connect(self._on_revoked, weak=False)
         signals.worker_shutting_down.connect(self._on_shutting_down, weak=False)
         signals.worker_shutdown.connect(self._on_shutdown, weak=False)
+        signals.worker_process_init.connect(_detach_from_group, weak=False)
 
     def _on_ready(self, sender=None, **_):
         self._hostname = sender.hostname
@@ -104,3 +113,22 @@ class WorkerDuties:
                 self._store.worker_gone(self._hostname)
         except (progress.RedisUnavailable, progress.ServerBusy):
             pass  # its heartbeat just ages out
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _detach_from_group(**_):
+    """In a new pool process: leave the worker's process group, and die when the worker does."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return  # without the death signal, staying in the group is the safer way to be stopped
+        if os.getppid() != parent:
+            os._exit(1)  # the worker died before the death signal was set
+        os.setpgid(0, 0)
+    except (OSError, AttributeError) as exc:
+        log.debug("pool process stays in the worker's process group: %s", exc)

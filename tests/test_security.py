@@ -758,6 +758,19 @@ def test_origin_rule(origin, host, allowed):
     assert policy.origin_allowed(origin, environ) is allowed
 
 
+@pytest.mark.parametrize("origin, forwarded, allowed", [
+    ("https://127.0.0.1:8443", "https", True),  # behind a TLS proxy: the page is at https, same Host
+    ("https://127.0.0.1:8443", "", False),  # no proxy said so
+    ("https://evil.example", "https", False),  # the header names a scheme, never a host
+    ("http://127.0.0.1:8443", "https", True),
+    ("https://127.0.0.1:8443", "gopher", False),
+])
+def test_origin_rule_behind_a_tls_proxy(origin, forwarded, allowed):
+    policy = security.Policy(FakeSettings())
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1:8443", "HTTP_X_FORWARDED_PROTO": forwarded}
+    assert policy.origin_allowed(origin, environ) is allowed
+
+
 def test_a_token_is_made_only_beyond_loopback_and_compared_whole():
     assert security.Policy(FakeSettings()).token is None
     made = security.Policy(FakeSettings(server_host="0.0.0.0", requires_token=True))

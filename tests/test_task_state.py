@@ -104,6 +104,20 @@ def test_a_killed_pool_process_reruns_its_task_visibly_as_attempt_two(stack):
     still_serves(stack, clients[0])
 
 
+def test_a_sigterm_to_the_whole_worker_group_is_still_a_warm_shutdown(stack):
+    # honcho, and many supervisors, stop a process by signalling its whole process group.
+    stack, worker, clients = running(stack, "eventlet")
+    task_id = stack.start_task(3)
+    running_past(clients[0], task_id, 10)
+    worker.stop()  # SIGTERM to the worker's process group
+    clients[0].wait_for(lambda _: any(e["state"] == "queued" and e["seq"] > 1 for e in clients[0].progress(task_id)),
+                        what="the task back in the queue")
+    assert "Traceback" not in worker.log_text() and "WorkerLostError" not in worker.log_text()
+    stack.start_worker("second")
+    events = told(clients, task_id, "succeeded", "succeeded")
+    assert any(e["message"] == "restarted after its worker stopped (attempt 2 of 3)" for e in events)
+
+
 def test_a_task_that_kills_its_process_every_time_fails_after_three_attempts(stack):
     stack, worker, clients = running(stack, "eventlet", WORKER_CONCURRENCY=1, TASK_LEASE_SECONDS=RERUN_LEASE)
     task_id = uuid.uuid4().hex

@@ -8,7 +8,7 @@ TEST_TASKS = "tests.support.tasks"  # tasks only the tests' workers know, to exe
 
 def stack_env(**extra):
     """Return the settings a test's worker or server runs with (short tasks, INFO logs), plus extra."""
-    return dict(BACKGROUND_TASK_SECONDS=TEST_TASK_SECONDS, LOG_LEVEL="INFO", **extra)
+    return {"BACKGROUND_TASK_SECONDS": TEST_TASK_SECONDS, "LOG_LEVEL": "INFO", **extra}
 
 
 def start_worker(redis_url, log_dir, name="worker", **env):
