@@ -6,7 +6,7 @@ from flask_socketio import SocketIO
 
 from shared import config, protocol
 
-from . import progress, security, wire
+from . import progress, security, task_api, wire
 from .health import HealthMonitor
 from .relay import Relay
 
@@ -25,6 +25,7 @@ def create_app(settings=None):
     )
     celery_init_app(app)
     progress.init_app(app)
+    task_api.load(task_modules(settings))  # the kinds of task, known alike to the server and the worker
 
     # Imported here: they (through tasks.py) use the socketio object this module defines.
     from . import events, limits, routes  # noqa: F401  (events registers its handlers on socketio)
@@ -64,8 +65,13 @@ def celery_config(settings):
         "broker_transport_options": {"visibility_timeout": visibility_timeout(settings)},
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
-        "include": ["server.tasks"],
+        "include": ["server.tasks", *task_modules(settings)],
     }
+
+
+def task_modules(settings):
+    """Return the modules that declare task kinds: the built-in ones, then TASK_MODULES."""
+    return ["server.kinds", *settings.task_modules]
 
 
 def visibility_timeout(settings):

@@ -28,6 +28,8 @@ DEFAULTS = {
     "TASK_TIME_LIMIT_FACTOR": "2",
     "REDIS_OUTAGE_SECONDS": "60",
     "LOG_LEVEL": "INFO",
+    # Your own task kinds (README: Add your own task): modules the server and the worker import.
+    "TASK_MODULES": "",
     # Security: see README's Security section.
     "ALLOWED_HOSTS": "",
     "ALLOWED_ORIGINS": "",
@@ -62,6 +64,7 @@ class Settings:
     task_time_limit_factor: float
     redis_outage_seconds: float
     log_level: str
+    task_modules: tuple  # modules declaring task kinds, imported by the server and the worker
     # Security: see README's Security section.
     allowed_hosts: tuple  # extra Host names served, besides localhost, SERVER_HOST and IP literals
     allowed_origins: tuple  # extra origins allowed to change things, besides the server's own
@@ -120,6 +123,7 @@ def load(environ=None):
         task_time_limit_factor=_number(get, "TASK_TIME_LIMIT_FACTOR", float, 1, 1000),
         redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
         log_level=get("LOG_LEVEL").upper(),
+        task_modules=_module_names(get("TASK_MODULES")),
         allowed_hosts=_host_names(get("ALLOWED_HOSTS")),
         allowed_origins=_origins(get("ALLOWED_ORIGINS")),
         auth_token=_token(env.get("AUTH_TOKEN", "")),
@@ -205,6 +209,15 @@ def _origins(raw):
             raise ConfigError(f"ALLOWED_ORIGINS is a comma-separated list of origins like "
                               f"https://tasks.example.com, not {origin!r}")
     return origins
+
+
+def _module_names(raw):
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ConfigError(f"TASK_MODULES is a comma-separated list of Python modules like "
+                              f"my_tasks or mypackage.tasks, not {name!r}")
+    return names
 
 
 def _token(raw):
