@@ -183,7 +183,8 @@ def get(name):
     kind = _registry.get(name) if isinstance(name, str) else None
     if kind is None:
         raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
-                            f"unknown task kind {str(name)[:64]!r}; the kinds are: {', '.join(_registry)}",
+                            f"'kind' {str(name)[:64]!r} is no task kind of this server; its kinds are: "
+                            f"{', '.join(_registry)}",
                             field="kind")
     return kind
 
