@@ -17,6 +17,7 @@ def create_app(settings=None):
     """Build the Flask app, bind Celery and Socket.IO to it, and register its routes and events."""
     settings = settings or config.load()
     app = Flask(__name__)
+    app.json.sort_keys = False  # a kind's parameters keep their declared order: clients' forms follow it
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
