@@ -14,7 +14,7 @@ const REQUEST_MS = 10000;
 const RECORDS_DELAY_MS = 100; // records asked for within this are asked for in one request
 const STEPS_KEY = "taskprogress.logSteps";
 const $ = (id) => document.getElementById(id);
-const logEl = $("log"), messageEl = $("message"), sendEl = $("send"), startEl = $("start");
+const logEl = $("log"), linesEl = $("log-lines"), messageEl = $("message"), sendEl = $("send"), startEl = $("start");
 let lastCursor = null; // sent on every (re)connect: the server replays what came after it
 let socket = null;
 
@@ -36,8 +36,8 @@ function log(text, kind) {
   stamp.textContent = now.toLocaleTimeString();
   line.append(stamp, document.createTextNode(text));
   const atBottom = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 20;
-  logEl.append(line);
-  while (logEl.childElementCount > MAX_LOG_LINES) logEl.firstElementChild.remove();
+  linesEl.append(line);
+  while (linesEl.childElementCount > MAX_LOG_LINES) linesEl.firstElementChild.remove();
   if (atBottom) logEl.scrollTop = logEl.scrollHeight;
 }
 
@@ -263,7 +263,7 @@ startEl.addEventListener("click", () => {
   startTask({});
 });
 
-$("clear-log").addEventListener("click", () => logEl.replaceChildren());
+$("clear-log").addEventListener("click", () => linesEl.replaceChildren());
 
 // Module scripts run after the deferred socket.io client, so `io` is there if it was installed.
 connect();

@@ -74,16 +74,16 @@ export class StartForm {
 }
 
 function field(name, spec, required) {
+  const wrapper = document.createElement("div");
   const label = document.createElement("label");
-  const caption = document.createElement("span");
-  caption.textContent = String(spec.title || name);
+  label.textContent = String(spec.title || name);
   let input;
   if (spec.type === "boolean") {
     input = document.createElement("input");
     input.type = "checkbox";
     input.checked = spec.default === true;
-    label.className = "field check";
-    label.append(input, caption);
+    wrapper.className = "field check";
+    wrapper.append(input, label);
   } else {
     if (spec.type === "string" && Array.isArray(spec.enum)) {
       input = document.createElement("select");
@@ -104,12 +104,13 @@ function field(name, spec, required) {
       }
     }
     if (spec.default !== undefined) input.value = String(spec.default);
-    label.className = "field";
-    label.append(caption, input);
+    wrapper.className = "field";
+    wrapper.append(label, input);
   }
   input.name = name;
   input.id = "param-" + name;
+  label.htmlFor = input.id;
   input.required = required && spec.type !== "boolean";
   if (spec.description) input.title = String(spec.description);
-  return label;
+  return wrapper;
 }

@@ -91,10 +91,12 @@ export class TaskRows {
     const times = element("div", "task-times");
     const message = element("p", "task-message");
     const actions = element("div", "task-actions");
-    const copy = button("Copy id", "Copy the id of task " + short, () => this.actions.copyId(taskId));
+    // Accessible names start with the visible text (WCAG 2.5.3), then say which task.
+    const copy = button("Copy id", "Copy id of task " + short, () => this.actions.copyId(taskId));
     const cancel = button("Cancel", "Cancel task " + short, () => this.actions.cancel(taskId));
     cancel.className = "cancel";
-    const history = button("History", "Show every event of task " + short, () => this.actions.toggleHistory(task));
+    const history = button("History", "History: show every event of task " + short,
+                           () => this.actions.toggleHistory(task));
     history.className = "history-button";
     history.setAttribute("aria-expanded", "false");
     history.setAttribute("aria-controls", "history-" + taskId);
@@ -185,7 +187,7 @@ export class TaskRows {
     head.append(titles);
     const body = element("tbody");
     table.append(columns, head, body);
-    const close = button("Close", "Close the history of task " + short, () => {
+    const close = button("Close", "Close history of task " + short, () => {
       this.closeHistory(task);
       task.historyButton.focus();
     });
