@@ -40,15 +40,16 @@ export class TaskRows {
   }
 
   // Take the record of a `task records` or `task list` entry: its kind, params, times, result or error.
+  // Only the record: a task's state moves on through its events alone.
   takeRecord(task, record) {
     if (task.record && task.record.seq > record.seq) return;
     task.record = record;
-    if (record.seq > task.seq) this.show(record);
-    else this.render(task);
+    this.render(task);
   }
 
   applyRecord(record) {
-    if (record && typeof record.task_id === "string") this.takeRecord(this.row(record.task_id), record);
+    const task = record && typeof record.task_id === "string" && this.tasks.get(record.task_id);
+    if (task) this.takeRecord(task, record);
   }
 
   // The tasks whose record is missing or has moved on, each asked for once per change of its life.
@@ -113,7 +114,8 @@ export class TaskRows {
 
   render(task) {
     const latest = task.latest;
-    const record = { ...(task.record || {}), ...(latest || {}) }; // the latest progress wins; times from the record
+    // The latest event's progress, with the record's kind, params, times, result and error.
+    const record = { ...(task.record || {}), ...(latest || {}) };
     const kind = this.kinds.get(record.kind);
     task.kind.textContent = kind ? String(kind.title || kind.name) : record.kind ? String(record.kind) : "Task";
     task.params.textContent = paramsSummary(record.params, kind && kind.params);
