@@ -72,6 +72,7 @@ def stage(app, window):
     wait_until(app, lambda: echo in window.log_view.text(), 10, "the echo")
     window.task_view.select_task(failed)
     window.load_history(failed)
+    wait_until(app, lambda: failed in window.history_dialogs, 10, "the history dialog")
     dialog = window.history_dialogs[failed]
     wait_until(app, lambda: dialog.event_count() >= 4, 10, "the history")
     window.log_view.flush()

@@ -272,4 +272,10 @@ def _estimate(expected_seconds):
 def load(module_names):
     """Import the modules that declare task kinds (the built-in ones, then TASK_MODULES)."""
     for name in module_names:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise  # a module it imports is missing: its own error says which
+            raise ImportError(f"TASK_MODULES names {name}, which cannot be imported ({exc}): put it in the "
+                              f"project folder or on PYTHONPATH") from None
