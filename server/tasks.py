@@ -2,7 +2,7 @@
 
 ``tracked()`` is what every task runs in: the original ``background_task`` here, and every kind
 declared with ``task_api.task_kind`` (the built-in ones are in kinds.py). ``start_task`` starts a task
-of any kind; ``start_background_task`` the original one.
+of any kind, the original one being protocol.ORIGINAL_TASK_KIND.
 """
 import contextlib
 import logging
@@ -29,11 +29,6 @@ STEP_SECONDS = 0.5
 TIME_LIMIT_SLACK = 30.0  # seconds a task may overrun factor x its expected length...
 HARD_LIMIT_GRACE = 30.0  # ...and after the soft limit, before its process is killed
 MAX_ERROR_CHARS = 1000  # of an exception's message kept in a failed task's record
-
-
-def start_background_task(seconds):
-    """Queue the background task for `seconds` of work and return its id."""
-    return start_task(protocol.ORIGINAL_TASK_KIND, {"seconds": seconds})
 
 
 def check_request(kind_name, params):
