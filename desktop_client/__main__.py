@@ -32,6 +32,8 @@ def parse_args(argv):
                              "server)")
     parser.add_argument("--remember-token", action="store_true",
                         help="save --token in the settings for this server (a file only you can read)")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), default="system",
+                        help="the desktop's colours (default), or Qt's Fusion style in light or dark")
     return parser.parse_known_args(argv)
 
 
@@ -68,7 +70,10 @@ def main(argv=None):
     app = QApplication(argv[:1] + qt_args)
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setApplicationName(APPLICATION_NAME)
+    from . import colours
     from .main_window import MainWindow  # after the names are set: it reads QSettings
+
+    colours.apply_theme(app, options.theme)
 
     # A URL as the server prints it, with ?token=…, gives the token too.
     server, url_token = split_token(options.server) if options.server else (None, None)

@@ -15,6 +15,9 @@ on only what is news.
 Adding a request is one method calling ``_request()`` with what to do on the reply and on a lost
 connection. Every request carries an ack, and a refusal is reported from its ack; the server's
 matching `protocol error` event is shown only when no request is waiting for an answer.
+
+The kinds of task come over HTTP (``GET /task-kinds``, with the token when the server needs one),
+through a QNetworkAccessManager on the GUI thread, each time the link connects.
 """
 import itertools
 import logging
@@ -22,7 +25,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import socketio
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 
 from shared import protocol
 
@@ -65,6 +69,11 @@ class Connection(QObject):
     message_received = Signal(str)  # the text of a `my response`
     message_not_delivered = Signal(str, str)  # text sent, why the server did not confirm it
     task_started = Signal(str)  # the id in a `start task` ack
+    start_refused = Signal(str, str)  # why a start of a kind was refused, the field at fault ("" when none)
+    kinds_received = Signal(object)  # the payloads.TaskKinds the server runs, on every (re)connection
+    # Tasks' records (TaskUpdates with .record). Their states are not news: a task's state moves on only
+    # through its events, so each task's seq runs without gap in what tasks_updated delivers.
+    records_received = Signal(object)
     # New TaskUpdates (never stale), in stream order: one signal per message from the server, so a
     # flood costs the GUI thread one queued call per batch, not one per event.
     tasks_updated = Signal(object)
@@ -101,6 +110,8 @@ class Connection(QObject):
         self._link_event.connect(self._on_link_event)
         self._ack_arrived.connect(self._on_ack_arrived)
         self._error_arrived.connect(self._on_error_arrived)
+        self._http = QNetworkAccessManager(self)
+        self._kinds_reply = None
 
     @property
     def url(self):
@@ -149,11 +160,60 @@ class Connection(QObject):
                              on_reply=payloads.check_ack,
                              on_lost=lambda reason: self.message_not_delivered.emit(message, reason))
 
-    def start_task(self, seconds=None):
-        """Ask the server for one more background task; return False when not connected."""
-        return self._request(protocol.START_TASK, {} if seconds is None else {"seconds": seconds},
-                             "Could not start a task", on_reply=lambda reply=None, *_: self.task_started.emit(
-                                 payloads.parse_task_ack(reply)))
+    def start_task(self, seconds=None, kind=None, params=None):
+        """Ask the server for one more task: of kind with params, else the original one (of seconds);
+        return False when not connected."""
+        if kind is not None:
+            payload = {"kind": kind, "params": params or {}}
+        else:
+            payload = {} if seconds is None else {"seconds": seconds}
+
+        def started(reply=None, *_):
+            try:
+                task_id = payloads.parse_task_ack(reply)
+            except payloads.ServerRefused as refusal:
+                field = reply.get("error", {}).get("field") if isinstance(reply, dict) else None
+                self.start_refused.emit(refusal.message, field if isinstance(field, str) else "")
+                raise
+            self.task_started.emit(task_id)
+        return self._request(protocol.START_TASK, payload, "Could not start a task", on_reply=started)
+
+    def load_records(self, task_ids):
+        """Ask for the records of task_ids (at most protocol.MAX_RECORDS_PER_REQUEST); False when not connected."""
+        def replied(reply=None, *_):
+            updates, unusable = payloads.parse_records_ack(reply)
+            if unusable:
+                self.invalid_message.emit(f"Ignored {unusable} malformed task records")
+            self.records_received.emit(updates)
+        return self._request(protocol.TASK_RECORDS, {"task_ids": list(task_ids)}, "Could not load task records",
+                             replied)
+
+    def load_kinds(self):
+        """Ask the server (over HTTP) for the kinds of task it runs; kinds_received tells."""
+        if self._kinds_reply is not None or not self._link:
+            return
+        request = QNetworkRequest(QUrl(self._link.url.rstrip("/") + protocol.ROUTE_TASK_KINDS))
+        request.setRawHeader(b"Accept", b"application/json")
+        if self._token:
+            request.setRawHeader(b"Authorization", f"Bearer {self._token}".encode())
+        request.setTransferTimeout(REQUEST_TIMEOUT_MS)
+        self._kinds_reply = self._http.get(request)
+        self._kinds_reply.finished.connect(self._kinds_arrived)
+
+    @Slot()
+    def _kinds_arrived(self):
+        reply, self._kinds_reply = self._kinds_reply, None
+        reply.deleteLater()
+        body = bytes(reply.readAll())
+        try:
+            if reply.error() != QNetworkReply.NetworkError.NoError and not body:
+                raise ValueError(reply.errorString())
+            payload = protocol.parse_json(body)
+            if isinstance(payload, dict) and "error" in payload:
+                raise ValueError(payloads.parse_error(payload["error"])[1])
+            self.kinds_received.emit(payloads.parse_kinds(payload))
+        except ValueError as exc:
+            self.request_failed.emit("", f"Could not load the kinds of task: {text.clip(str(exc), 300)}")
 
     def cancel_task(self, task_id):
         """Ask the server to cancel task_id; return False, sending nothing, when not connected."""
@@ -238,6 +298,7 @@ class Connection(QObject):
             return  # from a link dropped since; its news no longer matters
         if event == "connected":
             self._set_state(ConnectionState.CONNECTED, 0, "")
+            self.load_kinds()  # a restarted server may run other kinds
         elif event == "disconnected":
             self._fail_requests("the connection was lost before the server confirmed it")
             self._set_state(ConnectionState.RECONNECTING, 1, text.disconnect_text(detail))

@@ -1,12 +1,16 @@
-"""The log pane: timestamped plain-text lines, bounded, added in batches so a flood stays cheap."""
+"""The log pane: timestamped plain-text lines, bounded, added in batches so a flood stays cheap.
+Each kind of line has its colour from the palette (colours.py), so it reads in light and dark themes."""
 import collections
 import re
 from datetime import datetime
 from enum import Enum
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFont, QFontDatabase, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit
+
+from . import colours
+from .colours import Tone
 
 MAX_LINES = 5000
 FLUSH_INTERVAL_MS = 50
@@ -15,17 +19,17 @@ _CONTROL = re.compile(r"\r\n|[\r\n\u2028\u2029]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class LineKind(Enum):
-    """What a log line is about; each kind has its label and colour."""
+    """What a log line is about; each kind has its label and its tone (None: the palette's text colour)."""
 
     INFO = ("info", None)
-    SENT = ("sent", "#1d4ed8")
-    RECEIVED = ("received", "#047857")
-    PROGRESS = ("progress", "#6b7280")
-    ERROR = ("error", "#b91c1c")
+    SENT = ("sent", Tone.RUN)
+    RECEIVED = ("received", Tone.OK)
+    PROGRESS = ("progress", Tone.MUTED)
+    ERROR = ("error", Tone.BAD)
 
-    def __init__(self, label, colour):
+    def __init__(self, label, tone):
         self.label = label
-        self.colour = colour
+        self.tone = tone
 
 
 class LogView(QPlainTextEdit):
@@ -41,9 +45,37 @@ class LogView(QPlainTextEdit):
         self.setPlaceholderText("Everything sent to and received from the server shows here.")
         self._pending = collections.deque(maxlen=MAX_LINES)
         self._skipped = 0
-        self._formats = {kind: _char_format(kind) for kind in LineKind}
+        self._formats = {}
+        self._colour_lines()
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
+
+    def colour_of(self, kind):
+        """Return the colour lines of kind are written in."""
+        return self._formats[kind].foreground().color()
+
+    def _colour_lines(self):
+        """Take the line colours from the palette, and recolour the lines shown (a theme changed)."""
+        before = {fmt.foreground().color().name(): kind for kind, fmt in self._formats.items()}
+        self._formats = {kind: _char_format(kind, self.palette()) for kind in LineKind}
+        if not before or self.document().isEmpty():
+            return
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        block = self.document().begin()
+        while block.isValid():
+            kind = before.get(QTextCursor(block).charFormat().foreground().color().name())
+            if kind is not None:
+                cursor.setPosition(block.position())
+                cursor.setPosition(block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+                cursor.setCharFormat(self._formats[kind])
+            block = block.next()
+        cursor.endEditBlock()
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange:
+            self._colour_lines()
 
     def add_line(self, text, kind=LineKind.INFO):
         """Queue a line stamped with the current time; it shows within FLUSH_INTERVAL_MS."""
@@ -95,10 +127,9 @@ class LogView(QPlainTextEdit):
         return self.toPlainText()
 
 
-def _char_format(kind):
+def _char_format(kind, palette):
     char_format = QTextCharFormat()
-    if kind.colour:
-        char_format.setForeground(QColor(kind.colour))
+    char_format.setForeground(colours.tone(palette, kind.tone) if kind.tone else palette.color(QPalette.ColorRole.Text))
     if kind is LineKind.ERROR:
         char_format.setFontWeight(QFont.Weight.Bold)
     return char_format

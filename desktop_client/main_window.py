@@ -1,22 +1,27 @@
-"""The main window: message box, buttons, task list (with Cancel and History per task), log,
-status bar, actions and settings."""
+"""The main window: message box, the original Start button, the start form (any kind, with its
+parameters), the task list (sortable, filtered by state and text; Copy id, Cancel and History per task,
+also in each row's context menu), history dialogs, the log, status bar, actions and settings.
+Colours come from the palette (colours.py)."""
 import contextlib
 import html
 import os
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Slot
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
-from PySide6.QtWidgets import (QApplication, QFileDialog, QGroupBox, QHBoxLayout, QInputDialog,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout,
+                               QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from shared import config, protocol
 from shared.protocol import TaskState
 
-from . import APPLICATION_NAME
+from . import APPLICATION_NAME, colours
+from .colours import Tone
 from .connection import Connection, ConnectionState
+from .history_dialog import HistoryDialog
 from .log_view import LineKind, LogView
 from .notifications import TaskNotifier
+from .start_form import StartForm
 from .text import check_url, plain_tooltip, short_id, split_token
 from .task_list import TaskListModel, TaskListView
 
@@ -25,18 +30,18 @@ SETTINGS_TOKEN = "server/token"  # saved only when the user asks (--remember-tok
 SETTINGS_TOKEN_SERVER = "server/token_server"  # the server that token is for: never sent elsewhere
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_SPLITTER = "window/splitter"
+SETTINGS_LOG_STEPS = "log/every_step"
 
 WINDOW_TITLE = "Task Progress"
 DEFAULT_SIZE = QSize(980, 680)
 LOG_EACH_UP_TO = 20  # progress updates in one message logged one line each; more are summed up
+RECORDS_DELAY_MS = 100  # records wanted within this are asked for in one request
 STATE_LABELS = {ConnectionState.CONNECTING: "Connecting to {url}…",
                 ConnectionState.CONNECTED: "Connected to {url}",
                 ConnectionState.RECONNECTING: "Reconnecting to {url} (attempt {attempt})…",
                 ConnectionState.OFFLINE: "Offline: {url}"}
-STATE_COLOURS = {ConnectionState.CONNECTING: "#b45309", ConnectionState.CONNECTED: "#047857",
-                 ConnectionState.RECONNECTING: "#b45309", ConnectionState.OFFLINE: "#b91c1c"}
-HEALTH_BANNER_STYLE = ("QLabel { background: #fffbeb; color: #92400e; border: 1px solid #d97706; "
-                       "border-radius: 4px; padding: 6px; }")
+STATE_TONES = {ConnectionState.CONNECTING: Tone.WARN, ConnectionState.CONNECTED: Tone.OK,
+               ConnectionState.RECONNECTING: Tone.WARN, ConnectionState.OFFLINE: Tone.BAD}
 SEND_TIP = "Send the message to the server (Enter)"
 START_TIP = "Start one more background task on the server"
 
@@ -60,6 +65,10 @@ class MainWindow(QMainWindow):
         self.connection = connection or Connection()
         self.connection.setParent(self)
         self.tasks = TaskListModel(self)
+        self.history_dialogs = {}  # task id -> its open HistoryDialog
+        self._records_wanted = []
+        self._records_timer = QTimer(self, singleShot=True, interval=RECORDS_DELAY_MS)
+        self._records_timer.timeout.connect(self._load_records)
         self._build_widgets()
         self._build_actions()
         self._connect_signals()
@@ -92,20 +101,35 @@ class MainWindow(QMainWindow):
         message_row.addWidget(self.send_button)
         message_row.addSpacing(12)
         message_row.addWidget(self.start_button)
+        self.start_form = StartForm()
 
         self.task_view = TaskListView(self.tasks)
+        self.state_filter = QComboBox(objectName="stateFilter")
+        self.state_filter.addItem("All states", "")
+        for state in TaskState:
+            self.state_filter.addItem(str(state), str(state))
+        self.search_edit = QLineEdit(objectName="searchEdit", clearButtonEnabled=True,
+                                     placeholderText="Task id or kind")
+        filters = QHBoxLayout()
+        for text, widget in (("St&ate:", self.state_filter), ("Sea&rch:", self.search_edit)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            filters.addWidget(label)
+            filters.addWidget(widget)
+        filters.addStretch(1)
         self.log_view = LogView()
+        self.log_steps = QCheckBox("Every progress &step", objectName="logStepsCheck")
+        self.log_steps.setToolTip("Log every progress event of every task, not only sends, replies and ends")
         self.splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
-        self.splitter.addWidget(_group("Tasks", self.task_view))
-        self.splitter.addWidget(_group("Log", self.log_view))
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.addWidget(_group("Tasks", filters, self.task_view))
+        self.splitter.addWidget(_group("Log", self.log_steps, self.log_view))
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
 
         # "No worker running", "Redis unreachable": shown while the server says so.
         self.health_banner = QLabel(objectName="healthBanner", wordWrap=True, visible=False)
         self.health_banner.setTextFormat(Qt.TextFormat.PlainText)
         self.health_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.health_banner.setStyleSheet(HEALTH_BANNER_STYLE)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -113,8 +137,16 @@ class MainWindow(QMainWindow):
         layout.setSpacing(10)
         layout.addWidget(self.health_banner)
         layout.addLayout(message_row)
+        layout.addWidget(self.start_form)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        # Keyboard order: the message, the original Start, the start form, the filters, the rows, then the log.
+        chain = [self.message_edit, self.send_button, self.start_button, self.start_form.kind_box,
+                 self.start_form.start_button, self.state_filter, self.search_edit, self.task_view,
+                 self.log_steps, self.log_view]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+        self._apply_palette()
 
         self.connection_status = QLabel(objectName="connectionStatus")
         self.connection_status.setTextFormat(Qt.TextFormat.PlainText)
@@ -139,8 +171,13 @@ class MainWindow(QMainWindow):
         log_menu = self.menuBar().addMenu("&Log")
         self.clear_log_action = _action(self, "&Clear log", self.log_view.clear_log,
                                         "Remove every line from the log", "Ctrl+L")
+        self.log_steps_action = QAction("Every progress &step", self, checkable=True)
+        self.log_steps_action.setStatusTip("Log every progress event, not only sends, replies and ends")
+        self.log_steps_action.toggled.connect(self.log_steps.setChecked)
+        self.log_steps.toggled.connect(self.log_steps_action.setChecked)
         log_menu.addAction(self.clear_log_action)
         log_menu.addAction(self.save_log_action)
+        log_menu.addAction(self.log_steps_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = _action(self, f"&About {APPLICATION_NAME}", self.show_about)
@@ -159,16 +196,25 @@ class MainWindow(QMainWindow):
         connection.message_received.connect(self._log_message_received)
         connection.message_not_delivered.connect(self._restore_message)
         connection.task_started.connect(self._on_task_started)
+        connection.start_refused.connect(self.start_form.show_error)
+        connection.kinds_received.connect(self._on_kinds)
         connection.tasks_updated.connect(self._on_tasks_updated)
         connection.task_list_received.connect(self._on_task_list)
+        connection.records_received.connect(self._on_records)
         connection.cancel_accepted.connect(self._log_cancel_accepted)
         connection.history_received.connect(self._show_history)
         connection.request_failed.connect(self._on_request_failed)
         connection.server_error.connect(self._log_server_error)
         connection.invalid_message.connect(self._log_error)
         self.tasks.task_finished.connect(self._on_task_finished)
+        self.tasks.records_wanted.connect(self._want_records)
         self.task_view.cancel_clicked.connect(self.cancel_task)
         self.task_view.history_clicked.connect(self.load_history)
+        self.task_view.id_copied.connect(self._on_id_copied)
+        self.start_form.start_requested.connect(self.start_kind)
+        self.state_filter.currentIndexChanged.connect(
+            lambda *_: self.task_view.rows.set_state(self.state_filter.currentData()))
+        self.search_edit.textChanged.connect(self.task_view.rows.set_text)
 
     # Settings.
 
@@ -188,6 +234,7 @@ class MainWindow(QMainWindow):
             self._saved_server_url = default_server_url()
         self._saved_token = settings.value(SETTINGS_TOKEN, "") or None
         self._saved_token_server = settings.value(SETTINGS_TOKEN_SERVER, "")
+        self.log_steps.setChecked(settings.value(SETTINGS_LOG_STEPS, False, type=bool))
 
     def write_settings(self):
         """Save the window's geometry and the server URL chosen in the app."""
@@ -195,6 +242,7 @@ class MainWindow(QMainWindow):
         settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         settings.setValue(SETTINGS_SPLITTER, self.splitter.saveState())
         settings.setValue(SETTINGS_SERVER_URL, self._saved_server_url)
+        settings.setValue(SETTINGS_LOG_STEPS, self.log_steps.isChecked())
 
     def save_token(self, server_url, token):
         """Keep token for server_url in the settings, in a file only this user can read."""
@@ -205,8 +253,21 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(OSError):  # a file, on Linux and macOS; Windows keeps it in the registry
             os.chmod(settings.fileName(), 0o600)
 
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange:
+            self._apply_palette()
+
+    def _apply_palette(self):
+        """Colour the banner and the status from the palette, in light and dark themes alike."""
+        self.health_banner.setStyleSheet(colours.banner_style(self.palette()))
+        if hasattr(self, "_link_state"):
+            self._show_status()
+
     def closeEvent(self, event):
         self.write_settings()
+        for dialog in list(self.history_dialogs.values()):
+            dialog.close()
         self.connection.close()  # hands the slow part to a background thread
         self.notifier.close()
         event.accept()
@@ -228,9 +289,20 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def start_task(self):
-        """Ask the server for one more background task."""
+        """Ask the server for one more background task (the original kind)."""
         if self.connection.start_task():
             self.log_view.add_line("Start a background task", LineKind.SENT)
+        else:
+            self.statusBar().showMessage("Not connected: no task was started.", 5000)
+
+    @Slot(str, object)
+    def start_kind(self, kind, params):
+        """Ask the server for a task of kind with params (from the start form)."""
+        self.start_form.show_error("")
+        if self.connection.start_task(kind=kind, params=params):
+            title = self.start_form.kind().title if self.start_form.kind() else kind
+            self.log_view.add_line(f"Start {title} ({', '.join(f'{k}={v}' for k, v in params.items())})",
+                                   LineKind.SENT)
         else:
             self.statusBar().showMessage("Not connected: no task was started.", 5000)
 
@@ -245,7 +317,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def load_history(self, task_id):
-        """Ask the server for every event of task_id, to show in the log."""
+        """Ask the server for every event of task_id, to show in its history dialog."""
         if self.connection.load_history(task_id):
             self.log_view.add_line(f"Load the history of task {short_id(task_id)}", LineKind.SENT)
         else:
@@ -303,8 +375,9 @@ class MainWindow(QMainWindow):
             "<p>Watch background tasks on the task-progress server live: send messages, "
             "start tasks and follow their progress.</p>"
             f"<p>Server: {html.escape(self._server_url)}</p>"
-            "<p>Each task has a Cancel button while it runs and a History button that lists "
-            "all its events in the log.</p>"
+            "<p>Start any kind of task the server runs from the start form. Each task has Copy id, "
+            "Cancel (while it runs) and History buttons, also in its context menu; the list sorts by "
+            "any column and filters by state and text.</p>"
             "<p>Ctrl+Q quits, Ctrl+L clears the log, F5 reconnects (and catches up).</p>"))
 
     # Reactions to the connection.
@@ -321,6 +394,9 @@ class MainWindow(QMainWindow):
         for button, tip in ((self.send_button, SEND_TIP), (self.start_button, START_TIP)):
             button.setEnabled(online)
             button.setToolTip(tip if online else plain_tooltip(why))  # detail may be server text
+        self.start_form.set_online(online)
+        if online:
+            self.tasks.want_records(again=True)  # answers lost with the last connection
         kind = LineKind.INFO if state in (ConnectionState.CONNECTED, ConnectionState.CONNECTING) \
             else LineKind.ERROR
         self.log_view.add_line(text, kind)
@@ -337,13 +413,13 @@ class MainWindow(QMainWindow):
         text = STATE_LABELS[state].format(url=self.connection.url or self._server_url, attempt=attempt)
         if detail and state is not ConnectionState.CONNECTED:
             text += f" — {detail}"
-        colour = STATE_COLOURS[state]
+        tone = STATE_TONES[state]
         problem = self._health.problem if self._health else None
         if problem:
             text += " — tasks will wait" if self._health.redis else " — tasks cannot start"
-            colour = STATE_COLOURS[ConnectionState.CONNECTING]  # not green: something is wrong
+            tone = Tone.WARN  # not green: something is wrong
         self.connection_status.setText(text)
-        self.connection_status.setStyleSheet(f"color: {colour};")
+        self.connection_status.setStyleSheet(f"color: {colours.tone(self.palette(), tone).name()};")
         self.health_banner.setText(problem or "")
         self.health_banner.setVisible(bool(problem))
         return text
@@ -376,17 +452,61 @@ class MainWindow(QMainWindow):
     def _on_tasks_updated(self, updates):
         for update in updates:
             self.tasks.apply(update)
-        # A flood is summed up in one line (every task's end still gets its own), so the log
-        # keeps telling what happened instead of scrolling faster than anyone can read.
-        shown = updates if len(updates) <= LOG_EACH_UP_TO else [u for u in updates if u.state.is_final]
-        if len(shown) < len(updates):
-            tasks = len({u.task_id for u in updates})
-            self.log_view.add_line(f"{len(updates)} progress updates for {tasks} tasks",
-                                   LineKind.PROGRESS)
+        self._add_to_dialogs(updates)
+        # The log tells the ends of tasks; every step only when asked. A flood is summed up in one
+        # line (every task's end still gets its own), so the log keeps telling what happened
+        # instead of scrolling faster than anyone can read.
+        every_step = self.log_steps.isChecked()
+        if every_step and len(updates) <= LOG_EACH_UP_TO:
+            shown = updates
+        else:
+            shown = [u for u in updates if u.state.is_final]
+            if every_step:
+                tasks = len({u.task_id for u in updates})
+                self.log_view.add_line(f"{len(updates)} progress updates for {tasks} tasks", LineKind.PROGRESS)
         for update in shown:
             kind = LineKind.ERROR if update.state is TaskState.FAILED else LineKind.PROGRESS
             self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "
                                    f"{update.message}", kind)
+
+    @Slot(object)
+    def _on_kinds(self, kinds):
+        self.start_form.set_kinds(kinds)
+        self.tasks.set_kinds(kinds)
+
+    @Slot(object)
+    def _want_records(self, task_ids):
+        self._records_wanted.extend(task_ids)
+        if not self._records_timer.isActive():
+            self._records_timer.start()
+
+    def _load_records(self):
+        wanted, self._records_wanted = list(dict.fromkeys(self._records_wanted)), []
+        for start in range(0, len(wanted), protocol.MAX_RECORDS_PER_REQUEST):
+            self.connection.load_records(wanted[start:start + protocol.MAX_RECORDS_PER_REQUEST])
+
+    @Slot(object)
+    def _on_records(self, updates):
+        self.tasks.apply_records(updates)
+        for update in updates:
+            self._update_dialog(update.task_id)
+
+    def _add_to_dialogs(self, updates):
+        for task_id, dialog in self.history_dialogs.items():
+            mine = [u for u in updates if u.task_id == task_id]
+            if mine:
+                dialog.add_events(mine)
+                self._update_dialog(task_id)
+
+    def _update_dialog(self, task_id):
+        dialog, row = self.history_dialogs.get(task_id), self.tasks.task(task_id)
+        if dialog is not None and row is not None:
+            self.tasks.flush()
+            dialog.show_task(row, self.tasks.summary(row))
+
+    @Slot(str)
+    def _on_id_copied(self, task_id):
+        self.statusBar().showMessage(f"Copied the id of task {short_id(task_id)}: {task_id}", 5000)
 
     @Slot(object, bool)
     def _on_task_list(self, updates, reset):
@@ -409,13 +529,20 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object, object)
     def _show_history(self, task_id, updates, news):
-        self.log_view.add_line(f"History of task {short_id(task_id)} ({len(updates)} events):",
-                               LineKind.RECEIVED)
-        for update in updates:
-            self.log_view.add_line(f"  #{update.seq} {update.state} {update.percent}%: {update.message}",
-                                   LineKind.PROGRESS)
         for update in news:  # what the row had not shown yet
             self.tasks.apply(update, live=False)
+        self.log_view.add_line(f"The history of task {short_id(task_id)} has {len(updates)} events",
+                               LineKind.RECEIVED)
+        dialog = self.history_dialogs.get(task_id)
+        if dialog is None:
+            dialog = self.history_dialogs[task_id] = HistoryDialog(task_id, self)
+            dialog.copy_requested.connect(self.task_view.copy_id)
+            dialog.finished.connect(lambda *_: self.history_dialogs.pop(task_id, None))
+        dialog.add_events(updates)
+        self._update_dialog(task_id)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     @Slot(str, str)
     def _log_server_error(self, code, message):
@@ -430,11 +557,12 @@ class MainWindow(QMainWindow):
         self.notifier.task_finished(task_id, state, message)
 
 
-def _group(title, widget):
+def _group(title, *parts):
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(8, 8, 8, 8)
-    layout.addWidget(widget)
+    for part in parts:
+        layout.addLayout(part) if isinstance(part, QHBoxLayout) else layout.addWidget(part)
     return box
 
 

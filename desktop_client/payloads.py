@@ -13,9 +13,31 @@ from .text import clip, short_id
 
 
 
+MAX_SCHEMA_FIELDS = 50  # parameters of one kind shown in the start form
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task's record (protocol.RECORD_FIELDS), checked: what it is and how it went. None where not known."""
+
+    kind: str | None = None
+    params: dict | None = None  # name -> a JSON scalar
+    created: float | None = None
+    started: float | None = None  # when its current attempt began
+    finished: float | None = None
+    result: object = None  # any JSON value
+    error: dict | None = None  # {type, message}
+
+    def as_dict(self):
+        """Return the record as timing.py and protocol.record_outdated read it."""
+        return {"kind": self.kind, "params": self.params, "created": self.created, "started": self.started,
+                "finished": self.finished, "result": self.result, "error": self.error}
+
+
 @dataclass(frozen=True, slots=True)
 class TaskUpdate:
-    """One `task progress` event, checked."""
+    """One `task progress` event, checked; with the task's record when it came with one (a `task list`
+    entry, a `task records` reply)."""
 
     task_id: str
     state: TaskState
@@ -25,11 +47,68 @@ class TaskUpdate:
     ts: float
     cursor: str | None = None  # where the event sits in the server's stream, when it says
     attempt: int = 1  # which run of the task (2, 3 … after its worker died or stopped)
+    record: TaskRecord | None = None
 
     @property
     def short_id(self):
         """Return the first 8 characters of the task id, as the page shows it."""
         return short_id(self.task_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskKind:
+    """A kind of task the server runs (GET /task-kinds), checked: its parameters as a JSON Schema whose
+    properties are integers, numbers, booleans or strings."""
+
+    name: str
+    title: str
+    description: str
+    params: dict  # the JSON Schema: {"type": "object", "properties": {...}, "required": [...]}
+
+    @property
+    def properties(self):
+        """Return the parameters' schemas by name, in their declared order."""
+        return self.params.get("properties", {})
+
+
+def parse_kinds(payload):
+    """Return the TaskKinds of a GET /task-kinds reply (those that cannot be shown are left out)."""
+    kinds = _object(payload, "task kinds").get("kinds")
+    if not isinstance(kinds, list):
+        raise ValueError("'kinds' must be a list")
+    parsed = []
+    for entry in kinds:
+        try:
+            parsed.append(_kind(entry))
+        except ValueError:
+            continue
+    return parsed
+
+
+def _kind(entry):
+    fields = _object(entry, "task kind")
+    name, params = fields.get("name"), fields.get("params")
+    if not isinstance(name, str) or not name:
+        raise ValueError("a kind needs a name")
+    if not isinstance(params, dict) or not isinstance(params.get("properties", {}), dict):
+        raise ValueError("a kind's params must be a schema of an object")
+    properties = {}
+    for field, spec in list(params.get("properties", {}).items())[:MAX_SCHEMA_FIELDS]:
+        if not isinstance(spec, dict) or spec.get("type") not in ("integer", "number", "boolean", "string"):
+            raise ValueError(f"parameter {field!r} has no type a form can show")
+        properties[str(field)] = spec
+    required = [name for name in params.get("required", []) if isinstance(name, str)]
+    return TaskKind(name=clip(name, 64), title=clip(_text(fields.get("title") or name), 200),
+                    description=clip(_text(fields.get("description") or ""), 1000),
+                    params={"type": "object", "properties": properties, "required": required})
+
+
+def parse_records_ack(payload):
+    """Return (the TaskUpdates with records of a `task records` ack, how many were unusable).
+
+    Raise ServerRefused if the server said no.
+    """
+    return _updates(_reply(payload, "task records reply").get("tasks"), "tasks")
 
 
 def parse_progress(payload):
@@ -45,10 +124,33 @@ def parse_progress(payload):
     seq = fields.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int):
         raise ValueError("'seq' must be a whole number")
+    record = _record(fields) if any(name in fields for name in protocol.RECORD_FIELDS) else None
     return TaskUpdate(task_id=task_id, state=state, percent=_percent(fields.get("percent")),
                       message=clip(_text(fields.get("message", ""))), seq=seq,
                       ts=_number(fields.get("ts", 0.0), "ts"), cursor=_cursor(fields.get("cursor")),
-                      attempt=_attempt(fields.get("attempt", 1)))
+                      attempt=_attempt(fields.get("attempt", 1)), record=record)
+
+
+def _record(fields):
+    """Return the TaskRecord in a latest state's fields."""
+    kind, params, error = fields.get("kind"), fields.get("params"), fields.get("error")
+    if kind is not None and not isinstance(kind, str):
+        raise ValueError("'kind' must be a string or null")
+    if params is not None and not (isinstance(params, dict) and all(
+            isinstance(value, (str, int, float, bool)) or value is None for value in params.values())):
+        raise ValueError("'params' must be an object of plain values")
+    if error is not None:
+        error = _object(error, "error")
+        error = {"type": clip(_text(error.get("type", "")), 200), "message": clip(_text(error.get("message", "")))}
+    return TaskRecord(kind=clip(kind, 64) if kind else None,
+                      params={clip(str(k), 64): clip(v) if isinstance(v, str) else v for k, v in params.items()}
+                      if params is not None else None,
+                      created=_time(fields.get("created")), started=_time(fields.get("started")),
+                      finished=_time(fields.get("finished")), result=fields.get("result"), error=error)
+
+
+def _time(value):
+    return None if value is None else _number(value, "time")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from flask_socketio import SocketIO
 
 from shared import config, protocol
 
-from . import progress, security, wire
+from . import progress, security, task_api, wire
 from .health import HealthMonitor
 from .relay import Relay
 
@@ -17,6 +17,7 @@ def create_app(settings=None):
     """Build the Flask app, bind Celery and Socket.IO to it, and register its routes and events."""
     settings = settings or config.load()
     app = Flask(__name__)
+    app.json.sort_keys = False  # a kind's parameters keep their declared order: clients' forms follow it
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
@@ -25,6 +26,7 @@ def create_app(settings=None):
     )
     celery_init_app(app)
     progress.init_app(app)
+    task_api.load(task_modules(settings))  # the kinds of task, known alike to the server and the worker
 
     # Imported here: they (through tasks.py) use the socketio object this module defines.
     from . import events, limits, routes  # noqa: F401  (events registers its handlers on socketio)
@@ -64,7 +66,7 @@ def celery_config(settings):
         "broker_transport_options": {"visibility_timeout": visibility_timeout(settings)},
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
-        "include": ["server.tasks"],
+        "include": ["server.tasks", *task_modules(settings)],
         **({} if settings.log_timestamps else LOG_FORMATS_WITHOUT_TIME),
     }
 
@@ -74,6 +76,11 @@ LOG_FORMATS_WITHOUT_TIME = {
     "worker_log_format": "[%(levelname)s/%(processName)s] %(message)s",
     "worker_task_log_format": "[%(levelname)s/%(processName)s] %(task_name)s[%(task_id)s]: %(message)s",
 }
+
+
+def task_modules(settings):
+    """Return the modules that declare task kinds: the built-in ones, then TASK_MODULES."""
+    return ["server.kinds", *settings.task_modules]
 
 
 def visibility_timeout(settings):

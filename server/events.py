@@ -56,9 +56,9 @@ def on_my_event(payload):
 
 @handles(protocol.START_TASK)
 def on_start_task(payload):
-    """Start a background task; the ack carries its id."""
-    seconds = protocol.parse_task_request(payload, current_app.config["SETTINGS"].background_task_seconds)
-    return {"task_id": limits.start_task(_client(), seconds)}
+    """Start a task of {kind, params} (or the original {seconds?}); the ack carries its id."""
+    kind, params = protocol.parse_start_request(payload, current_app.config["SETTINGS"].background_task_seconds)
+    return {"task_id": limits.start_task(_client(), kind, params)}
 
 
 @handles(protocol.CANCEL_TASK)
@@ -76,6 +76,13 @@ def on_task_history(payload):
     if not events:
         raise protocol.unknown_task(task_id)
     return {"task_id": task_id, "events": events}
+
+
+@handles(protocol.TASK_RECORDS)
+def on_task_records(payload):
+    """Answer with the latest state and record of each task asked for (unknown ones left out)."""
+    records = progress.get().records(protocol.parse_records_request(payload))
+    return {"tasks": [record for record in records if record]}
 
 
 @socketio.on("*", namespace=protocol.NAMESPACE)

@@ -165,11 +165,15 @@ def init_app(app):
         settings.max_queued_tasks, unfinished=lambda task_ids: progress.get().unfinished(task_ids))
 
 
-def start_task(client, seconds):
-    """Start a task of `seconds` for client if its limits allow (else raise RateLimited); return its id."""
+def start_task(client, kind, params):
+    """Start a task of kind with params for client if its limits allow (else raise RateLimited); return its id.
+
+    A request the kind's schema refuses (ProtocolError) is refused before it counts against a limit.
+    """
+    kind, params = tasks.check_request(kind, params)
     limits = current_app.extensions["task_limits"]
     with limits.slot(client) as started:
-        task_id = tasks.start_background_task(seconds)
+        task_id = tasks.start_checked(kind, params)
         started(task_id)
     return task_id
 

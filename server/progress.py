@@ -12,6 +12,12 @@ killed), any server or worker that sweeps (``expire_leases``) ends the task as f
 that Celery delivers again after its worker died knows it (``begin``): it runs as the next
 attempt, visibly, up to ``max_attempts``.
 
+Records: besides its events, a task's hash keeps its record (protocol.RECORD_FIELDS): kind and
+params (written with its first event, ``create``), created (its first event), started (each attempt's
+``begin``), finished (its final event), result (with a final ``succeeded``) or error (with a final
+``failed``), each written by the script that stores the event it belongs to. ``latest`` and ``recent``
+return the latest event with its record; progress events themselves stay small.
+
 One Redis client per process, created on first use and again after a fork, so Celery's prefork
 children never share a connection with their parent. Its pool blocks when all its connections are
 busy, so a burst waits for a connection instead of failing as if Redis were down.
@@ -83,6 +89,8 @@ local function store_event(state, percent, message, attempt)
   event.cursor = cursor
   local encoded = cjson.encode(event)
   redis.call('HSET', KEYS[1], 'state', state, 'event', encoded, 'percent', percent, 'attempt', attempt)
+  if not current then redis.call('HSET', KEYS[1], 'created', ARGV[2]) end
+  if is_final(state) then redis.call('HSET', KEYS[1], 'finished', ARGV[2]) end
   redis.call('RPUSH', KEYS[2], encoded)
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -97,12 +105,21 @@ local function store_event(state, percent, message, attempt)
   end
   return state
 end
+
+-- End the task `failed` as the system (not the task) decided: its error says why, as {type, message}.
+local function store_failure(error_type, percent, message, attempt)
+  store_event('failed', percent, message, attempt)
+  local reason = string.gsub(message, '^failed: ', '')
+  redis.call('HSET', KEYS[1], 'error', cjson.encode({type = error_type, message = reason}))
+  return 'failed'
+end
 """
 
 # Record what a task (or the server, for `queued`) reports. Refused after a final state; turned
 # into `cancelled` when a cancel was asked, into `queued` when its worker is stopping; percent
 # never goes back within one attempt (a negative percent keeps the current one). A report retried after a lost reply is stored once.
-# ARGV[7..]: state, percent, message, report id, requeued message.
+# ARGV[7..]: state, percent, message, report id, requeued message, then the outcome (JSON, or ''):
+# the result, kept only if the task is stored `succeeded`, and the error, kept only if `failed`.
 _REPORT = _STORE_EVENT + """
 if is_final(current) then return false end
 local state, percent, message = ARGV[7], tonumber(ARGV[8]), ARGV[9]
@@ -117,7 +134,18 @@ elseif state == 'running' and redis.call('HGET', KEYS[1], 'requeue') then
 end
 if percent < 0 then percent = percent_now end
 if state == 'running' and current == 'running' then percent = math.max(percent, percent_now) end
-return store_event(state, percent, message, attempt)
+store_event(state, percent, message, attempt)
+if state == 'succeeded' and (ARGV[12] or '') ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[12]) end
+if state == 'failed' and (ARGV[13] or '') ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[13]) end
+return state
+"""
+
+# A new task: its record (kind, params) and its first event, `queued`. ARGV[7..]: kind, params (JSON),
+# message.
+_CREATE = _STORE_EVENT + """
+if current then return false end
+redis.call('HSET', KEYS[1], 'kind', ARGV[7], 'params', ARGV[8])
+return store_event('queued', 0, ARGV[9], 1)
 """
 
 # A worker starts running the task. A task that had started before was interrupted (its worker
@@ -131,12 +159,13 @@ redis.call('HDEL', KEYS[1], 'requeue')
 if redis.call('HGET', KEYS[1], 'started') then
   local why = current == 'queued' and 'stopped' or 'died'
   if attempt >= max_attempts then
-    return store_event('failed', percent_now, string.format(ARGV[10], why, attempt, max_attempts), attempt)
+    return store_failure('WorkerLost', percent_now, string.format(ARGV[10], why, attempt, max_attempts), attempt)
   end
   attempt = attempt + 1
   message = string.format(ARGV[9], why, attempt, max_attempts)
 end
-redis.call('HSET', KEYS[1], 'started', '1')
+-- When this attempt began: set before anything else, so a task that began once is known to have.
+redis.call('HSET', KEYS[1], 'started', ARGV[2])
 local cancel = redis.call('HGET', KEYS[1], 'cancel')
 if cancel then return store_event('cancelled', 0, cancel, attempt) end
 return store_event('running', 0, message, attempt)
@@ -151,7 +180,7 @@ if not current or is_final(current) then
   redis.call('ZREM', KEYS[6], ARGV[1])
   return false
 end
-return store_event('failed', percent_now, current == 'queued' and ARGV[8] or ARGV[7], attempt)
+return store_failure('WorkerLost', percent_now, current == 'queued' and ARGV[8] or ARGV[7], attempt)
 """
 
 # Ask a task to stop: a queued one ends `cancelled` now, a running one at its next report.
@@ -246,7 +275,7 @@ class TaskProgress:
             client = redis.Redis(connection_pool=pool)
             self._redis = client
             self._scripts = {name: client.register_script(source) for name, source in (
-                ("report", _REPORT), ("begin", _BEGIN), ("expire", _EXPIRE), ("cancel", _REQUEST_CANCEL),
+                ("report", _REPORT), ("create", _CREATE), ("begin", _BEGIN), ("expire", _EXPIRE), ("cancel", _REQUEST_CANCEL),
                 ("hold", _HOLD), ("requeue", _REQUEST_REQUEUE))}
             self._forget_oldest = client.register_script(_FORGET_OLDEST)
             self._stream_reader = None
@@ -267,16 +296,24 @@ class TaskProgress:
                   int(self.lease_seconds * 1000)]
         return self._scripts[script](keys=_keys(task_id), args=common + list(args), client=client)
 
-    def record(self, task_id, state, percent, message, retry_for=0.0):
+    def create(self, task_id, kind, params, message):
+        """Record a new task of kind with its params (a JSON object), queued; return False if task_id exists."""
+        encoded = json.dumps(params, separators=(",", ":"), allow_nan=False)
+        return bool(self._guard(lambda: self._run("create", task_id, kind, encoded, message)))
+
+    def record(self, task_id, state, percent, message, retry_for=0.0, result=None, error=None):
         """Record a task's new state; return the state stored, or None if the task was already final.
 
         The state stored is `cancelled` instead when a cancel was asked for, and `queued` when the
         task's worker is stopping: callers check it. With retry_for, a Redis outage is waited out
         for up to that many seconds (the worker's way); without, it fails at once (a request's way).
+        A final record keeps its outcome: result (any JSON value) if stored `succeeded`, error
+        ({type, message}) if stored `failed`.
         """
         report_id = uuid.uuid4().hex[:16]  # the same on every retry: stored once
+        outcome = [_json_or_empty(result), _json_or_empty(error)]
         raw = self._retrying(retry_for, lambda: self._run(
-            "report", task_id, str(TaskState(state)), int(percent), message, report_id, REQUEUED))
+            "report", task_id, str(TaskState(state)), int(percent), message, report_id, REQUEUED, *outcome))
         return TaskState(raw) if raw else None
 
     def record_on(self, pipe, task_id, state, percent, message):
@@ -396,10 +433,26 @@ class TaskProgress:
                                                        socket_connect_timeout=2, socket_timeout=5)
         return self._stream_reader
 
+    def stop_requested(self, task_id):
+        """Tell whether a task should stop: a cancel or a requeue was asked for, or it has ended."""
+        def read():
+            return self.client().hmget(f"task:{task_id}", "cancel", "requeue", "state")
+        cancel, requeue, state = self._guard(read)
+        return bool(cancel or requeue) or not state or TaskState(state).is_final
+
     def latest(self, task_id):
-        """Return the task's latest event, or None for an unknown (or expired) task."""
-        raw = self._guard(lambda: self.client().hget(f"task:{task_id}", "event"))
-        return json.loads(raw) if raw else None
+        """Return the task's latest event with its record (protocol.RECORD_FIELDS), or None for an
+        unknown (or expired) task."""
+        return self.records([task_id])[0] if task_id else None
+
+    def records(self, task_ids):
+        """Return the latest event with its record of each of task_ids (None for an unknown one); one round trip."""
+        def read():
+            with self.client().pipeline(transaction=False) as pipe:
+                for task_id in task_ids:
+                    pipe.hmget(f"task:{task_id}", *_RECORD_HASH_FIELDS)
+                return pipe.execute()
+        return [_record(values) for values in self._guard(read)] if task_ids else []
 
     def history(self, task_id):
         """Return every event of the task, in order (empty for an unknown task)."""
@@ -407,14 +460,14 @@ class TaskProgress:
                 self._guard(lambda: self.client().lrange(f"task:{task_id}:events", 0, -1))]
 
     def recent(self, limit=protocol.RECENT_TASKS_LIMIT):
-        """Return the latest event of each recent task, newest first."""
+        """Return the latest event with its record of each recent task, newest first."""
         def read():
             task_ids = self.client().zrevrange(RECENT, 0, limit - 1)
             with self.client().pipeline(transaction=False) as pipe:
                 for task_id in task_ids:
-                    pipe.hget(f"task:{task_id}", "event")
+                    pipe.hmget(f"task:{task_id}", *_RECORD_HASH_FIELDS)
                 return pipe.execute()
-        return [json.loads(raw) for raw in self._guard(read) if raw]
+        return [record for record in map(_record, self._guard(read)) if record]
 
     def unfinished(self, task_ids):
         """Return those of task_ids whose task is queued or running (not final, nor expired); one round trip."""
@@ -476,6 +529,30 @@ def cursor_key(cursor):
     """Return a cursor ("<ms>-<seq>") as a tuple that sorts as the stream does."""
     ms, seq = cursor.split("-")
     return int(ms), int(seq)
+
+
+# The task hash's fields that make a record, in the order _record() reads them.
+_RECORD_HASH_FIELDS = ("event", "kind", "params", "created", "started", "finished", "result", "error")
+
+
+def _record(values):
+    """Return a task's latest event with its record, from its hash's _RECORD_HASH_FIELDS (None if it has no event)."""
+    event, kind, params, created, started, finished, result, error = values
+    if not event:
+        return None
+    record = json.loads(event)
+    record.update(kind=kind or None, params=json.loads(params) if params else None,
+                  created=_time(created), started=_time(started), finished=_time(finished),
+                  result=json.loads(result) if result else None, error=json.loads(error) if error else None)
+    return record
+
+
+def _time(raw):
+    return float(raw) if raw else None
+
+
+def _json_or_empty(value):
+    return "" if value is None else json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def _decode(entry_id, fields):

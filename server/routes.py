@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from shared import protocol
 from shared.protocol import ErrorCode, ProtocolError
 
-from . import health, limits, page_client, progress, tasks
+from . import health, limits, page_client, progress, task_api, tasks
 
 log = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
@@ -32,24 +32,36 @@ def socketio_client():
     return send_from_directory(page_client.VENDOR_DIR, page_client.FILE_NAME, max_age=3600)
 
 
+@bp.get(protocol.ROUTE_FAVICON)
+def favicon():
+    """Serve the icon browsers ask for on every load."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
+
+
 @bp.get(protocol.ROUTE_BACKGROUND)
 def start_background():
     """Start the background task, as the original app's /bg did."""
-    limits.start_task(_client(), _settings().background_task_seconds)
+    limits.start_task(_client(), protocol.ORIGINAL_TASK_KIND, {"seconds": _settings().background_task_seconds})
     return protocol.BACKGROUND_STARTED_REPLY
+
+
+@bp.get(protocol.ROUTE_TASK_KINDS)
+def list_task_kinds():
+    """List the kinds of task the server runs, each with its parameters as a JSON Schema."""
+    return {"kinds": [kind.describe(_settings()) for kind in task_api.kinds()]}
 
 
 @bp.post(protocol.ROUTE_TASKS)
 def create_task():
-    """Start a task of {seconds?} and answer 202 with its id."""
-    seconds = protocol.parse_task_request(_json_body(), _settings().background_task_seconds)
-    task_id = limits.start_task(_client(), seconds)
+    """Start a task of {kind, params} (or the original {seconds?}) and answer 202 with its id."""
+    kind, params = protocol.parse_start_request(_json_body(), _settings().background_task_seconds)
+    task_id = limits.start_task(_client(), kind, params)
     return {"task_id": task_id}, 202, {"Location": url_for("main.get_task", task_id=task_id)}
 
 
 @bp.get(protocol.ROUTE_TASKS)
 def list_tasks():
-    """List recent tasks with their latest state, newest first."""
+    """List recent tasks with their latest state and record, newest first."""
     limit = request.args.get("limit", protocol.RECENT_TASKS_LIMIT)
     if not str(limit).isdigit() or not 1 <= int(limit) <= protocol.RECENT_TASKS_LIMIT:
         raise ProtocolError(ErrorCode.OUT_OF_RANGE,
@@ -59,7 +71,7 @@ def list_tasks():
 
 @bp.get(protocol.ROUTE_TASK)
 def get_task(task_id):
-    """Return a task's latest state."""
+    """Return a task's latest state, with its record."""
     event = progress.get().latest(task_id) if protocol.TASK_ID.match(task_id) else None
     if event is None:
         raise protocol.unknown_task(task_id)

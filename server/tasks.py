@@ -1,4 +1,9 @@
-"""Celery tasks, and starting and cancelling them from the server."""
+"""Celery tasks, and starting and cancelling them from the server.
+
+``tracked()`` is what every task runs in: the original ``background_task`` here, and every kind
+declared with ``task_api.task_kind`` (the built-in ones are in kinds.py). ``start_task`` starts a task
+of any kind, the original one being protocol.ORIGINAL_TASK_KIND.
+"""
 import contextlib
 import logging
 import math
@@ -14,7 +19,7 @@ from celery.exceptions import Ignore, SoftTimeLimitExceeded
 from shared import config, protocol
 from shared.protocol import ErrorCode, ProtocolError, TaskState
 
-from . import progress
+from . import progress, task_api
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +28,36 @@ log = logging.getLogger(__name__)
 STEP_SECONDS = 0.5
 TIME_LIMIT_SLACK = 30.0  # seconds a task may overrun factor x its expected length...
 HARD_LIMIT_GRACE = 30.0  # ...and after the soft limit, before its process is killed
+MAX_ERROR_CHARS = 1000  # of an exception's message kept in a failed task's record
 
 
-def start_background_task(seconds):
-    """Queue the background task for `seconds` of work and return its id."""
+def check_request(kind_name, params):
+    """Return (the kind called kind_name, params checked against its schema), or raise ProtocolError."""
+    from flask import current_app
+    kind = task_api.get(kind_name)
+    return kind, task_api.validate(kind, params, current_app.config["SETTINGS"])
+
+
+def start_task(kind_name, params):
+    """Queue a task of the kind called kind_name with params (checked against its schema); return its id."""
+    return start_checked(*check_request(kind_name, params))
+
+
+def start_checked(kind, params):
+    """Queue a task of kind with params that check_request() returned; return its id."""
     from flask import current_app
     settings = current_app.config["SETTINGS"]
     task_id = uuid.uuid4().hex
-    store = progress.get()
     # The health monitor's count (checked each second, and at once before its first use) costs the
     # start path no round trip to Redis.
     workers = current_app.extensions["health"].current()["workers"]
     message = "queued: waiting for a worker" if workers else no_worker_message()
-    store.record(task_id, TaskState.QUEUED, 0, message)
-    soft, hard = time_limits(seconds, settings.task_time_limit_factor)
-    background_task.apply_async((task_id, seconds), task_id=task_id, soft_time_limit=soft, time_limit=hard)
-    log.info("queued task %s for %ss", task_id, seconds)
+    progress.get().create(task_id, kind.name, params, message)
+    expected = min(float(kind.expected_seconds(params)), protocol.MAX_TASK_SECONDS)
+    soft, hard = time_limits(expected, settings.task_time_limit_factor)
+    args, kwargs = kind.arguments(task_id, params)
+    kind.celery_task.apply_async(args, kwargs, task_id=task_id, soft_time_limit=soft, time_limit=hard)
+    log.info("queued %s task %s with %s", kind.name, task_id, params)
     return task_id
 
 
@@ -68,18 +87,27 @@ def cancel_task(task_id):
     log.info("cancel requested for %s task %s", state, task_id)
 
 
+class FailedOnPurpose(RuntimeError):
+    """The demo task's way to fail when asked to (its `fail` parameter), to show how failures look."""
+
+
 @shared_task(name="taskprogress.background_task")
-def background_task(task_id, seconds):
-    """Do the original app's background work, reporting progress at least once a second."""
+def background_task(task_id, seconds, fail=False):
+    """Do the original app's background work, reporting progress at least once a second.
+
+    With fail, raise FailedOnPurpose half-way instead of finishing.
+    """
     steps = max(1, math.ceil(seconds / STEP_SECONDS))
     with tracked(task_id, f"running: 0 of {steps} steps") as report:
         say(protocol.BACKGROUND_STARTING)
         for step in range(1, steps + 1):
             time.sleep(seconds / steps)
+            if fail and step >= steps / 2:
+                raise FailedOnPurpose(f"failed half-way on purpose, as asked (step {step} of {steps})")
             if step < steps:
                 report(TaskState.RUNNING, 100 * step // steps, f"running: {step} of {steps} steps")
         say(protocol.BACKGROUND_COMPLETE)
-        report(TaskState.SUCCEEDED, 100, "succeeded")
+        report(TaskState.SUCCEEDED, 100, "succeeded", result={"seconds": seconds, "steps": steps})
 
 
 _emitter = {"pid": None, "manager": None}
@@ -94,8 +122,11 @@ def say(text):
     _emitter["manager"].emit(protocol.MY_RESPONSE, {"data": text}, namespace=protocol.NAMESPACE)
 
 
-class TaskStopped(Exception):
-    """The task was cancelled, requeued or already finished: stop working on it."""
+class TaskStopped(BaseException):
+    """The task was cancelled, requeued or already finished: stop working on it.
+
+    A BaseException, like KeyboardInterrupt: a task body's ``except Exception`` cannot swallow it.
+    """
 
     def __init__(self, state):
         super().__init__(state)
@@ -109,19 +140,22 @@ def tracked(task_id, first_message="running"):
     A task Celery runs again after its worker died runs as its next attempt (or not at all after
     the last one). A cancel ends it `cancelled` (and Celery is told it was revoked); its worker
     stopping puts it back in the queue; an exception ends it `failed`, with a readable message.
-    Reports wait out a Redis outage of up to REDIS_OUTAGE_SECONDS.
+    Reports wait out a Redis outage of up to REDIS_OUTAGE_SECONDS. The reporter takes the task's
+    result with its final `succeeded` report; a failure keeps the exception's type and message
+    (protocol.RECORD_FIELDS' error), never its traceback.
     """
     from flask import current_app
     store = progress.get()
     patience = current_app.config["SETTINGS"].redis_outage_seconds
     last_percent = 0
 
-    def report(state, percent, message):
+    def report(state, percent, message, result=None):
         nonlocal last_percent
-        stored = store.record(task_id, state, percent, message, retry_for=patience)
+        stored = store.record(task_id, state, percent, message, retry_for=patience, result=result)
         if stored != state:
             raise TaskStopped(stored)
-        last_percent = percent
+        if percent >= 0:
+            last_percent = percent
 
     try:
         started = store.begin(task_id, first_message, retry_for=patience)
@@ -132,12 +166,14 @@ def tracked(task_id, first_message="running"):
         _stopped(task_id, stop.state)
     except SoftTimeLimitExceeded:
         limit = getattr(current_task.request, "timelimit", (None, None))[1]
-        store.record(task_id, TaskState.FAILED, last_percent,
-                     "failed: time limit exceeded" + (f" ({limit:g} s)" if limit else ""), retry_for=patience)
+        reason = "time limit exceeded" + (f" ({limit:g} s)" if limit else "")
+        store.record(task_id, TaskState.FAILED, last_percent, f"failed: {reason}", retry_for=patience,
+                     error={"type": "TimeLimitExceeded", "message": reason})
         raise
     except Exception as exc:
-        store.record(task_id, TaskState.FAILED, last_percent, f"failed: {type(exc).__name__}: {exc}",
-                     retry_for=patience)
+        error = {"type": type(exc).__name__, "message": str(exc)[:MAX_ERROR_CHARS]}
+        store.record(task_id, TaskState.FAILED, last_percent, f"failed: {error['type']}: {error['message']}",
+                     retry_for=patience, error=error)
         raise
 
 

@@ -33,6 +33,8 @@ DEFAULTS = {
     "TASK_TIME_LIMIT_FACTOR": "2",
     "REDIS_OUTAGE_SECONDS": "60",
     "LOG_LEVEL": "INFO",
+    # Your own task kinds (README: Add your own task): modules the server and the worker import.
+    "TASK_MODULES": "",
     # Security: see README's Security section.
     "ALLOWED_HOSTS": "",
     "ALLOWED_ORIGINS": "",
@@ -57,7 +59,7 @@ SERVER_SETTINGS = ALL_SETTINGS - {"WORKER_CONCURRENCY"}
 WORKER_SETTINGS = frozenset({
     "REDIS_URL", "WORKER_CONCURRENCY", "TASK_RETENTION_SECONDS", "TASK_RETENTION_COUNT", "EVENT_STREAM_LENGTH",
     "TASK_LEASE_SECONDS", "TASK_MAX_ATTEMPTS", "TASK_TIME_LIMIT_FACTOR", "REDIS_OUTAGE_SECONDS", "LOG_LEVEL",
-    "LOG_TIMESTAMPS"})
+    "LOG_TIMESTAMPS", "TASK_MODULES"})
 DESKTOP_SETTINGS = frozenset({"SERVER_HOST", "SERVER_PORT", "AUTH_TOKEN"})
 
 
@@ -84,6 +86,7 @@ class Settings:
     task_time_limit_factor: float
     redis_outage_seconds: float
     log_level: str
+    task_modules: tuple  # modules declaring task kinds, imported by the server and the worker
     # Security: see README's Security section.
     allowed_hosts: tuple  # extra Host names served, besides localhost, SERVER_HOST and IP literals
     allowed_origins: tuple  # extra origins allowed to change things, besides the server's own
@@ -157,6 +160,7 @@ def load(environ=None, names=ALL_SETTINGS):
         redis_outage_seconds=_number(get, "REDIS_OUTAGE_SECONDS", float, 0, 3600),
         log_level=_choice(get, "LOG_LEVEL", LOG_LEVELS),
         log_timestamps=_yes_or_no(get, "LOG_TIMESTAMPS"),
+        task_modules=_module_names(get("TASK_MODULES")),
         allowed_hosts=_host_names(get("ALLOWED_HOSTS")),
         allowed_origins=_origins(get("ALLOWED_ORIGINS")),
         auth_token=_token(env.get("AUTH_TOKEN", "") if "AUTH_TOKEN" in names else ""),
@@ -284,6 +288,15 @@ def _origins(raw):
             raise ConfigError(f"ALLOWED_ORIGINS is a comma-separated list of origins like "
                               f"https://tasks.example.com, not {origin!r}")
     return origins
+
+
+def _module_names(raw):
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ConfigError(f"TASK_MODULES is a comma-separated list of Python modules like "
+                              f"my_tasks or mypackage.tasks, not {name!r}")
+    return names
 
 
 def _token(raw):

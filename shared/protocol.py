@@ -21,6 +21,16 @@ connection, or one remote address over HTTP); the server as a whole takes at mos
 A start over a limit is refused with ``rate_limited`` (HTTP 429 with ``Retry-After``); its message
 says when to try again. JSON nested deeper than ``MAX_JSON_DEPTH`` is refused as ``invalid_json``.
 
+Task kinds: the server lists the kinds of task it can run at ``GET /task-kinds`` (each with its parameters as
+a JSON Schema). ``start task`` and ``POST /tasks`` take ``{"kind": name, "params": {...}}``; ``{"seconds": N}``
+(or nothing) still means the original kind (ORIGINAL_TASK_KIND). Parameters are checked against the kind's
+schema on the server; a refusal is ``invalid_payload`` and names the field (``error.field``).
+
+Task records: progress events stay small (PROGRESS_FIELDS). A task's record (RECORD_FIELDS: its kind,
+parameters, times, result or error) comes with its latest state: in a ``task list``, from ``GET /tasks``
+and ``GET /tasks/<id>``, and in the ack of ``task records`` ``{task_ids: [...]}``, which clients send
+when an event shows them a task whose record they lack or whose record has moved on (``record_outdated``).
+
 Authentication: when the server requires a token (see README's Security section), a socket.io client
 sends it as ``auth={"token": ...}`` (``AUTH_TOKEN_FIELD``), an HTTP client as
 ``Authorization: Bearer ...``; a refused connection gets ``unauthorized``.
@@ -37,6 +47,7 @@ MY_EVENT = "my event"
 START_TASK = "start task"
 CANCEL_TASK = "cancel task"
 TASK_HISTORY = "task history"
+TASK_RECORDS = "task records"
 # Server -> client events.
 MY_RESPONSE = "my response"
 TASK_PROGRESS = "task progress"
@@ -52,6 +63,8 @@ ROUTE_TASKS = "/tasks"
 ROUTE_TASK = "/tasks/<task_id>"
 ROUTE_TASK_EVENTS = "/tasks/<task_id>/events"
 ROUTE_TASK_CANCEL = "/tasks/<task_id>/cancel"
+ROUTE_TASK_KINDS = "/task-kinds"
+ROUTE_FAVICON = "/favicon.ico"
 ROUTE_HEALTH = "/healthz"
 ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 
@@ -59,6 +72,21 @@ ROUTE_SOCKETIO_CLIENT = "/vendor/socket.io.min.js"
 # the task's runs: 1, then 2, 3 … when Celery runs it again after its worker died or stopped
 # (the first event of a re-run says so); `percent` never goes back within one attempt.
 PROGRESS_FIELDS = ("task_id", "state", "percent", "message", "seq", "attempt", "ts", "cursor")
+# What a task's latest state (a `task list` entry, GET /tasks, GET /tasks/<id>, a `task records` entry)
+# carries besides PROGRESS_FIELDS; never sent with each progress event. null where not known (yet):
+#   kind      the task kind's name (GET /task-kinds), null for a task recorded without one
+#   params    its parameters, as validated, defaults filled in (an object; null without a kind)
+#   created   when it was queued (Unix time, seconds)
+#   started   when its current attempt began running (null while queued)
+#   finished  when it reached its final state (null until then)
+#   result    what the task returned, any JSON value (null unless it succeeded)
+#   error     why it failed: {type, message}, the exception's type name ("WorkerLost",
+#             "TimeLimitExceeded" when the system ended it) and its message (null unless it failed)
+RECORD_FIELDS = ("kind", "params", "created", "started", "finished", "result", "error")
+# The fields of a kind in GET /task-kinds: `params` is a JSON Schema of an object whose properties are
+# integers, numbers, booleans or strings (each with its title, default and limits), so clients build
+# a form from it.
+KIND_FIELDS = ("name", "title", "description", "params")
 # The fields of `system health`, sent to each client on connecting and whenever they change:
 # whether Redis answers, how many workers are alive (0: tasks wait in the queue), and what that
 # means for tasks, in words, for clients to show (null when all is well).
@@ -75,6 +103,9 @@ MAX_JSON_DEPTH = 32  # the protocol's payloads nest 4 deep; anything far deeper 
 AUTH_TOKEN_FIELD = "token"  # in a connecting client's auth, and the page's ?token= query
 MAX_TASK_SECONDS = 3600
 RECENT_TASKS_LIMIT = 50
+MAX_RECORDS_PER_REQUEST = 50  # task ids in one `task records`
+MAX_PARAMS_BYTES = 4096  # a task's parameters, as JSON
+ORIGINAL_TASK_KIND = "demo"  # the kind GET /bg, {"seconds": N} and an empty start request mean
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 CURSOR = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 
@@ -120,14 +151,18 @@ class ErrorCode(StrEnum):
 class ProtocolError(ValueError):
     """A message from a client that the protocol does not allow."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, field=None):
         super().__init__(message)
         self.code = ErrorCode(code)
         self.message = message
+        self.field = field  # the request field at fault ("kind", "params.below"), when one is
 
     def as_payload(self):
-        """Return the ``{code, message}`` body sent back to the client."""
-        return {"code": str(self.code), "message": self.message}
+        """Return the ``{code, message}`` body sent back to the client (and ``field`` when one is at fault)."""
+        payload = {"code": str(self.code), "message": self.message}
+        if self.field:
+            payload["field"] = self.field
+        return payload
 
 
 def unknown_task(task_id):
@@ -202,7 +237,8 @@ def parse_task_request(payload, default_seconds):
     unknown = sorted(set(payload) - {"seconds"})
     if unknown:
         raise ProtocolError(ErrorCode.UNKNOWN_FIELD,
-                            f"unknown field {unknown[0]!r}; a task request takes only 'seconds'")
+                            f"unknown field {unknown[0]!r}; a task request takes 'seconds', "
+                            f"or 'kind' and 'params'", field=unknown[0])
     seconds = payload.get("seconds")
     if seconds is None:
         return default_seconds
@@ -213,6 +249,62 @@ def parse_task_request(payload, default_seconds):
         raise ProtocolError(ErrorCode.OUT_OF_RANGE,
                             f"'seconds' must be between 0 and {MAX_TASK_SECONDS}, not {seconds}")
     return float(seconds)
+
+
+def parse_start_request(payload, default_seconds):
+    """Return (kind name, params) of a ``start task`` or ``POST /tasks`` payload, or raise ProtocolError.
+
+    ``{"kind": name, "params": {...}}`` names a kind (its params are checked by the server, against the
+    kind's schema); anything else is the original request, ``{"seconds"?: N}``, for ORIGINAL_TASK_KIND.
+    """
+    if not isinstance(payload, dict) or "kind" not in payload:
+        return ORIGINAL_TASK_KIND, {"seconds": parse_task_request(payload, default_seconds)}
+    unknown = sorted(set(payload) - {"kind", "params"})
+    if unknown:
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                            f"unknown field {unknown[0]!r}; a request for a kind takes only 'kind' and 'params'",
+                            field=unknown[0])
+    kind, params = payload["kind"], payload.get("params")
+    if not isinstance(kind, str):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD, f"'kind' must be a kind's name, not {_type_name(kind)}",
+                            field="kind")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD,
+                            f"'params' must be an object like {{\"name\": value}}, not {_type_name(params)}",
+                            field="params")
+    return kind, params
+
+
+def parse_records_request(payload):
+    """Return the task ids of a ``task records`` payload (1 to MAX_RECORDS_PER_REQUEST), or raise ProtocolError."""
+    task_ids = _required_field(payload, TASK_RECORDS, "task_ids", '["..."]')
+    if not isinstance(task_ids, list):
+        raise ProtocolError(ErrorCode.INVALID_TYPE, f"'task_ids' must be a list, not {_type_name(task_ids)}",
+                            field="task_ids")
+    if not 1 <= len(task_ids) <= MAX_RECORDS_PER_REQUEST:
+        raise ProtocolError(ErrorCode.OUT_OF_RANGE,
+                            f"'task_ids' must list 1 to {MAX_RECORDS_PER_REQUEST} ids, not {len(task_ids)}",
+                            field="task_ids")
+    return list(dict.fromkeys(parse_task_id(task_id) for task_id in task_ids))
+
+
+def record_outdated(record, event):
+    """Tell whether a client holding record (a task's latest state with RECORD_FIELDS, or None) should ask
+    for the task's record again, now that it sees event (a ``task progress`` event of the same task).
+
+    A record moves on when a task is queued (kind, params, created), starts an attempt (started) and
+    ends (finished, result, error); clients ask again at those points only. The page has the same rule.
+    """
+    if record is None:
+        return True
+    held, seen = TaskState(record["state"]), TaskState(event["state"])
+    if seen.is_final:
+        return not held.is_final
+    if seen is TaskState.RUNNING:
+        return record.get("started") is None or record.get("attempt", 1) != event.get("attempt", 1)
+    return False
 
 
 def parse_task_ref(payload, event):
@@ -254,10 +346,14 @@ def for_page():
     return {
         "namespace": NAMESPACE,
         "events": {"myEvent": MY_EVENT, "myResponse": MY_RESPONSE, "startTask": START_TASK,
-                   "cancelTask": CANCEL_TASK, "taskHistory": TASK_HISTORY, "taskList": TASK_LIST,
+                   "cancelTask": CANCEL_TASK, "taskHistory": TASK_HISTORY, "taskRecords": TASK_RECORDS,
+                   "taskList": TASK_LIST,
                    "taskProgress": TASK_PROGRESS, "taskProgressBatch": TASK_PROGRESS_BATCH,
                    "systemHealth": SYSTEM_HEALTH, "protocolError": PROTOCOL_ERROR},
         "finalStates": [str(s) for s in TaskState if s.is_final],
+        "states": [str(s) for s in TaskState],
+        "taskKindsUrl": ROUTE_TASK_KINDS,
+        "maxRecordsPerRequest": MAX_RECORDS_PER_REQUEST,
         "connectedGreeting": CONNECTED_GREETING,
         "tokenParameter": AUTH_TOKEN_FIELD,
     }

@@ -10,8 +10,8 @@ from engineio import packet
 import psutil
 import pytest
 import requests
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette, QTextCursor
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
                                QTreeView)
 
@@ -24,6 +24,7 @@ from desktop_client.task_list import Column
 from launcher.redis_server import RedisServer, free_port
 from server.progress import TRIM_SLACK, TaskProgress
 from shared import protocol
+from shared.protocol import TaskState
 from tests.support.stack import ASYNC_MODES, start_server
 from tests.support.desktop import (DeliveredEvents, ServerSideEmitter, TickGapMeter, in_background,
                                    progress_event, record_burst, task_progress)
@@ -103,9 +104,10 @@ class Ui:
         colour = QTextCursor(block).charFormat().foreground().color()
         return block.text(), colour.name()
 
-    def row(self, task_id):
-        """Return the row of task_id as shown, or None."""
-        return next((r for r in self.rows() if task_id.startswith(r["task"])), None)
+    def row(self, task_id, *columns):
+        """Return the row of task_id as shown (only the columns named, if any), or None."""
+        row = next((r for r in self.rows() if task_id.startswith(r["task"])), None)
+        return {column: row[column] for column in columns} if row and columns else row
 
     def index(self, task_id, column):
         model = self.tasks.model()
@@ -147,11 +149,17 @@ def test_start_shows_both_messages_and_the_bar_reaches_100(window, qtbot):
     ui = Ui(window)
     task_id = ui.click_start(qtbot)
     qtbot.waitUntil(lambda: ui.state_of(task_id) == "succeeded", timeout=20_000)
-    assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
-                               "message": "succeeded"}
+    # The row shows the original kind with its parameters, and its result once the record arrives.
+    qtbot.waitUntil(lambda: ui.row(task_id)["message"].startswith("Result:"), timeout=10_000)
+    row = ui.row(task_id)
+    assert {k: row[k] for k in ("task", "kind", "progress", "state", "message")} == {
+        "task": task_id[:8], "kind": "Wait (the original demo) · seconds=1, fail=false", "progress": 100,
+        "state": "succeeded", "message": "Result: seconds=1, steps=2"}
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", row["started"]) and re.fullmatch(r"took 0:0[0-9]", row["time"])
     qtbot.waitUntil(lambda: protocol.BACKGROUND_COMPLETE in ui.log_text())
     log = ui.log_text()
-    assert log.index(protocol.BACKGROUND_STARTING) < log.index(protocol.BACKGROUND_COMPLETE)
+    # Its start before its end (another test's task may have ended meanwhile: all clients hear of it).
+    assert log.index(protocol.BACKGROUND_STARTING) < log.rindex(protocol.BACKGROUND_COMPLETE)
     # No tray offscreen, so the notice goes to the status bar.
     assert f"Task {task_id[:8]} succeeded" in window.statusBar().currentMessage()
 
@@ -184,9 +192,13 @@ def test_an_app_opened_after_a_task_finished_lists_it_quietly_and_loads_its_hist
     assert [u.seq for u in history] == list(range(1, len(history) + 1))
     assert sorted(e["seq"] for e in seen_live) == [u.seq for u in history]  # the whole of it
     assert (history[0].state, history[-1].state) == ("queued", "succeeded")
-    qtbot.waitUntil(lambda: f"History of task {task_id[:8]} ({len(history)} events):" in ui.log_text())
-    for update in history:
-        assert f"  #{update.seq} {update.state} {update.percent}%: {update.message}" in ui.log_text()
+    # The history opens in a dialog of its own, not in the shared log.
+    dialog = window.history_dialogs[task_id]
+    assert dialog.isVisible() and dialog.windowTitle() == f"History of task {task_id[:8]}"
+    shown = [[dialog.events.topLevelItem(n).text(c) for c in (0, 2, 3, 4)] for n in range(dialog.event_count())]
+    assert shown == [[str(u.seq), str(u.state), str(u.percent), u.message] for u in history]
+    qtbot.waitUntil(lambda: f"The history of task {task_id[:8]} has {len(history)} events" in ui.log_text())
+    assert f"#{history[1].seq} " not in ui.log_text()
 
 
 def test_html_from_the_server_shows_literally(window, qtbot, redis_server):
@@ -237,8 +249,8 @@ def test_a_burst_of_10000_events_reaches_the_row_in_order_with_a_bounded_log(win
     assert delivered.seqs(task_id) == list(range(1, BURST + 1))  # in order, none lost or repeated
     assert connection.position.stale == stale_before
     assert connection.cursor == delivered.of(task_id)[-1].cursor
-    assert ui.row(task_id) == {"task": task_id[:8], "progress": 100, "state": "succeeded",
-                               "message": "burst done"}
+    assert ui.row(task_id, "task", "progress", "state", "message") == {
+        "task": task_id[:8], "progress": 100, "state": "succeeded", "message": "burst done"}
     assert not ui.cancel_button(task_id).isVisible()
     window.log_view.flush()
     assert ui.log.document().blockCount() <= ui.log.maximumBlockCount()
@@ -293,7 +305,7 @@ def test_refused_cancel_and_history_show_the_servers_error_once(window, client, 
     for start, reason in refusals.items():
         line, colour = ui.log_line(start)
         assert reason in line
-        assert colour == QColor(LineKind.ERROR.colour).name()
+        assert colour == window.log_view.colour_of(LineKind.ERROR).name()
     # The server also sends each refusal as a `protocol error`: the app shows it once, with its context.
     assert ui.log_text().count(f"task {task_id} has already succeeded") == 1
     assert "Server error" not in ui.log_text()
@@ -363,7 +375,7 @@ def test_an_app_away_longer_than_the_stream_keeps_is_told_and_shows_the_latest_s
     assert delivered.seqs(watched) == [1]  # seq 2 came as a latest state, not as an event
     assert ui.row(watched)["message"] == "finished while the app was away"
     line, colour = ui.log_line("Some events were too old to replay")
-    assert line and colour == QColor(LineKind.ERROR.colour).name()
+    assert line and colour == window.log_view.colour_of(LineKind.ERROR).name()
 
 
 def test_stale_and_repeated_progress_is_ignored(window, qtbot, redis_server):
@@ -497,3 +509,222 @@ def test_the_default_server_comes_from_the_environment(open_window, monkeypatch)
     monkeypatch.setenv("SERVER_PORT", "5999")
     window = open_window(None)
     assert window.connection.url == "http://127.0.0.1:5999"
+
+
+# Task kinds, records and the views people look at (issue 12).
+
+def post_kind(server, kind, **params):
+    """Start a task of kind over HTTP; return its id."""
+    reply = requests.post(server.url + "/tasks", json={"kind": kind, "params": params}, timeout=5)
+    reply.raise_for_status()
+    return reply.json()["task_id"]
+
+
+def shown_ids(ui):
+    """Return the ids of the rows as shown, top to bottom."""
+    rows = ui.tasks.model()
+    return [rows.task_at(n).task_id for n in range(rows.rowCount())]
+
+
+def test_the_start_form_is_built_from_the_kinds_and_starts_a_kind(window, server, qtbot):
+    ui = Ui(window)
+    form = window.start_form
+    kinds = requests.get(server.url + protocol.ROUTE_TASK_KINDS, timeout=5).json()["kinds"]
+    qtbot.waitUntil(lambda: form.kind_box.count() == len(kinds), timeout=10_000)
+    assert [form.kind_box.itemText(n) for n in range(form.kind_box.count())] == [k["title"] for k in kinds]
+    assert form.kind_box.currentText() == "Wait (the original demo)"  # the first kind the server lists
+    form.kind_box.setCurrentIndex(form.kind_box.findData("test-steps"))
+    steps = form.field("steps")
+    assert (type(steps).__name__, steps.minimum(), steps.maximum(), steps.value()) == ("QSpinBox", 1, 1000, 5)
+    assert form.field("step_seconds").value() == 0.25
+    mode = form.field("mode")
+    assert [mode.itemText(n) for n in range(mode.count())] == ["normal", "fail", "swallow-cancel", "not-json", "check"]
+    assert form.description.text().startswith("Adds 1 + 2")
+    steps.selectAll()
+    qtbot.keyClicks(steps, "4")
+    form.field("step_seconds").setValue(0.5)
+    with qtbot.waitSignal(window.connection.task_started, timeout=10_000) as started:
+        qtbot.mouseClick(form.start_button, Qt.MouseButton.LeftButton)
+    task_id = started.args[0]
+    qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("kind") == "Test steps · steps=4, step_seconds=0.5, mode=normal",
+                    timeout=10_000)
+    # While it runs: elapsed and an ETA from the observed rate; once done: the duration and the result.
+    qtbot.waitUntil(lambda: re.fullmatch(r"0:0\d · ETA 0:0\d", ui.row(task_id)["time"]), timeout=10_000)
+    qtbot.waitUntil(lambda: ui.row(task_id)["message"] == "Result: sum=10, steps=4", timeout=10_000)
+    assert ui.row(task_id, "state", "progress") == {"state": "succeeded", "progress": 100}
+    assert re.fullmatch(r"took 0:0[2-9]", ui.row(task_id)["time"])
+
+
+def test_a_refused_start_is_shown_on_its_field(window, qtbot):
+    form = window.start_form
+    qtbot.waitUntil(lambda: form.kind_box.findData("test-steps") >= 0, timeout=10_000)
+    form.kind_box.setCurrentIndex(form.kind_box.findData("test-steps"))
+    window.start_kind("test-steps", {"steps": 5000})  # as a form of an older server's limits would send
+    qtbot.waitUntil(lambda: form.error.isVisible(), timeout=10_000)
+    assert "'params.steps' must be at most 1000" in form.error.text()
+    assert "border" in form.field("steps").styleSheet()
+    qtbot.waitUntil(lambda: "'params.steps' must be at most 1000" in Ui(window).log_text())
+
+
+def test_rows_are_newest_first_and_sort_by_any_column(window, server, qtbot):
+    ui = Ui(window)
+    made = [post_kind(server, "primes", below=1000), post_kind(server, protocol.ORIGINAL_TASK_KIND, seconds=0.5, fail=True),
+            post_kind(server, "test-steps", steps=400, step_seconds=0.1)]
+    try:
+        qtbot.waitUntil(lambda: [ui.state_of(t) for t in made] == ["succeeded", "failed", "running"], timeout=20_000)
+        mine = lambda: [t for t in shown_ids(ui) if t in made]  # noqa: E731
+        assert mine() == made[::-1]  # newest first
+        header = ui.tasks.header()
+
+        def click_header(column):
+            x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+            qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+        click_header(Column.STATE)
+        assert mine() == [made[2], made[0], made[1]]  # running, succeeded, failed
+        click_header(Column.STATE)
+        assert mine() == [made[1], made[0], made[2]]
+        click_header(Column.KIND)
+        assert mine() == [made[0], made[2], made[1]]  # Count primes, Test steps, Wait
+        click_header(Column.TASK)
+        click_header(Column.TASK)
+        assert mine() == made[::-1] and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    finally:
+        requests.post(f"{server.url}/tasks/{made[2]}/cancel", timeout=5)
+
+
+def test_rows_filter_by_state_and_search_by_id_or_kind(window, server, qtbot):
+    ui = Ui(window)
+    failed = post_kind(server, protocol.ORIGINAL_TASK_KIND, seconds=0.2, fail=True)
+    done = post_kind(server, "primes", below=1000)
+    qtbot.waitUntil(lambda: (ui.state_of(failed), ui.state_of(done)) == ("failed", "succeeded"), timeout=20_000)
+    qtbot.waitUntil(lambda: window.tasks.task(done).kind == "primes", timeout=10_000)
+    window.state_filter.setCurrentIndex(window.state_filter.findData("failed"))
+    assert failed in shown_ids(ui) and done not in shown_ids(ui)
+    assert {ui.tasks.model().task_at(n).state for n in range(ui.tasks.model().rowCount())} == {TaskState.FAILED}
+    window.state_filter.setCurrentIndex(0)
+    qtbot.keyClicks(window.search_edit, done[:12])
+    assert shown_ids(ui) == [done]
+    window.search_edit.clear()
+    qtbot.keyClicks(window.search_edit, "COUNT primes")  # the kind's title, any case
+    assert done in shown_ids(ui) and failed not in shown_ids(ui)
+    window.search_edit.clear()
+    assert failed in shown_ids(ui)
+    assert ui.cancel_button(done) is not None  # rows shown again get their buttons again
+
+
+def test_the_context_menu_copies_the_id_cancels_and_opens_the_history(window, server, qtbot):
+    ui = Ui(window)
+    task_id = post_kind(server, "test-steps", steps=400, step_seconds=0.1)
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "running", timeout=10_000)
+    view = ui.tasks
+    assert view.select_task(task_id)
+    rect = view.visualRect(view.currentIndex())
+    QTimer.singleShot(200, lambda: QApplication.activePopupWidget() and QApplication.activePopupWidget().close())
+    with qtbot.waitSignal(view.customContextMenuRequested, timeout=5_000):  # a real right-click
+        view.customContextMenuRequested.emit(rect.center())
+    menu = view.context_menu(task_id)
+    assert [a.text().replace("&", "") for a in menu.actions()] == ["Copy id", "Cancel", "History…"]
+    assert all(a.isEnabled() for a in menu.actions())
+    view.copy_action.trigger()
+    assert QApplication.clipboard().text() == task_id
+    assert task_id in window.statusBar().currentMessage()
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # Cancel, from the keyboard
+    qtbot.waitUntil(lambda: ui.state_of(task_id) == "cancelled", timeout=10_000)
+    assert not view.context_menu(task_id).actions()[1].isEnabled()  # nothing left to cancel
+    view.history_action.trigger()
+    qtbot.waitUntil(lambda: task_id in window.history_dialogs, timeout=10_000)
+    QApplication.clipboard().clear()
+    qtbot.mouseClick(ui.window.findChild(QPushButton, "historyCopyButton"), Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == task_id
+
+
+def test_the_history_dialog_shows_the_record_and_follows_a_running_task(window, server, qtbot):
+    ui = Ui(window)
+    task_id = post_kind(server, "test-steps", steps=12, step_seconds=0.5)
+    qtbot.waitUntil(lambda: (ui.row(task_id) or {}).get("progress", 0) >= 10, timeout=10_000)
+    qtbot.mouseClick(ui.history_button(task_id), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: task_id in window.history_dialogs, timeout=10_000)
+    dialog = window.history_dialogs[task_id]
+    opened_with = dialog.event_count()
+    assert dialog.summary["id"].text() == task_id
+    assert dialog.summary["kind"].text() == "Test steps · steps=12, step_seconds=0.5, mode=normal"
+    qtbot.waitUntil(lambda: dialog.event_count() > opened_with + 2, timeout=10_000)  # live events come in
+    qtbot.waitUntil(lambda: dialog.summary["outcome"].text() == "Result: sum=78, steps=12", timeout=20_000)
+    seqs = [int(dialog.events.topLevelItem(n).text(0)) for n in range(dialog.event_count())]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert dialog.summary["state"].text().startswith("succeeded, 100%")
+    assert dialog.summary["times"].text().startswith("started ")
+    dialog.close()
+    qtbot.waitUntil(lambda: task_id not in window.history_dialogs)
+
+
+def test_the_log_shows_ends_and_every_step_only_when_asked(window, server, qtbot):
+    ui = Ui(window)
+    quiet = post_kind(server, "test-steps", steps=3, step_seconds=0.3)
+    qtbot.waitUntil(lambda: f"Task {quiet[:8]} succeeded" in ui.log_text(), timeout=10_000)
+    assert f"Task {quiet[:8]} running" not in ui.log_text()
+    window.log_steps_action.trigger()
+    assert window.log_steps.isChecked()
+    chatty = post_kind(server, "test-steps", steps=3, step_seconds=0.3)
+    qtbot.waitUntil(lambda: f"Task {chatty[:8]} succeeded" in ui.log_text(), timeout=10_000)
+    assert f"Task {chatty[:8]} running" in ui.log_text()
+
+
+def test_the_keyboard_reaches_the_rows_before_the_log(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.waitUntil(lambda: window.start_form.start_button.isEnabled(), timeout=10_000)
+    window.message_edit.setFocus()
+    order = [window.message_edit]
+    while order[-1] is not window.log_view and len(order) < 60:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    names = [widget.objectName() or type(widget).__name__ for widget in order]
+    for earlier, later in (("messageEdit", "startButton"), ("startButton", "kindBox"), ("kindBox", "startKindButton"),
+                           ("startKindButton", "stateFilter"), ("searchEdit", "taskList"), ("taskList", "logView")):
+        assert names.index(earlier) < names.index(later), names
+    assert not [name for name in names if name.startswith(("cancelButton", "historyButton", "copyButton"))]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_coloured_text_reads_in_light_and_dark_palettes(open_window, qapp, qtbot, theme):
+    from desktop_client import colours
+    from desktop_client.payloads import TaskRecord, TaskUpdate
+    style, palette = qapp.style().name(), qapp.palette()
+    colours.apply_theme(qapp, theme)
+    try:
+        window = open_window(f"http://127.0.0.1:{free_port()}")
+        assert colours.is_dark(window.palette()) is (theme == "dark")
+        for n, state in enumerate(TaskState):
+            record = TaskRecord(kind="demo", error={"type": "E", "message": "m"} if state == "failed" else None)
+            window.tasks.apply(TaskUpdate(f"{n:032x}", state, 50, "m", 1, 1.0, record=record))
+        window.tasks.flush()
+        for kind in LineKind:
+            window.log_view.add_line(f"a {kind.label} line", kind)
+        window._show_health(type("Health", (), {"redis": True, "workers": 0, "problem": "No worker running"})())
+        view_palette = window.task_view.palette()
+        base = [view_palette.color(QPalette.ColorRole.Base), view_palette.color(QPalette.ColorRole.AlternateBase)]
+        low = []
+        model = window.tasks
+        for row in range(model.rowCount()):
+            for column in (Column.STATE, Column.MESSAGE):
+                colour = model.index(row, column).data(Qt.ItemDataRole.ForegroundRole)
+                if colour is not None:
+                    low += [f"{column.name} row {row}" for bg in base if colours.contrast(colour, bg) < 4.5]
+            fill = colours.state_colour(view_palette, model.task_at(row).state)
+            if colours.contrast(colours.text_on(fill), fill) < 4.5 or min(colours.contrast(fill, bg) for bg in base) < 3:
+                low.append(f"bar of {model.task_at(row).state}")
+        log_base = window.log_view.palette().color(QPalette.ColorRole.Base)
+        low += [kind.label for kind in LineKind if colours.contrast(window.log_view.colour_of(kind), log_base) < 4.5]
+        status = QColor(re.search(r"color: (#\w+)", window.connection_status.styleSheet()).group(1))
+        low += ["status"] if colours.contrast(status, window.statusBar().palette().color(QPalette.ColorRole.Window)) < 4.5 else []
+        banner = dict(re.findall(r"(background|color): (#\w+)", window.health_banner.styleSheet()))
+        low += ["banner"] if colours.contrast(QColor(banner["color"]), QColor(banner["background"])) < 4.5 else []
+        text = view_palette.color(QPalette.ColorRole.Text)
+        low += ["text"] if min(colours.contrast(text, bg) for bg in base) < 4.5 else []
+        assert low == [], f"under 4.5:1 in the {theme} palette"
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)

@@ -43,7 +43,7 @@ def test_page_runs_a_task_to_100_percent_with_both_original_messages(page):
     wait_log(page, protocol.BACKGROUND_COMPLETE)
     lines = log_lines(page)
     starting = next(i for i, line in enumerate(lines) if protocol.BACKGROUND_STARTING in line)
-    complete = next(i for i, line in enumerate(lines) if protocol.BACKGROUND_COMPLETE in line)
+    complete = max(i for i, line in enumerate(lines) if protocol.BACKGROUND_COMPLETE in line)  # the last one
     assert starting < complete
 
 
@@ -94,6 +94,12 @@ def test_a_page_opened_after_a_task_finished_lists_it_and_loads_its_history(brow
         row = f"#tasks li[data-task-id='{task_id}'][data-state=succeeded]"
         late.wait_for_selector(row)
         late.locator(row).get_by_role("button", name=f"Show every event of task {task_id[:8]}").click()
-        wait_log(late, f"History of task {task_id[:8]} ({len(history)} events)")
+        # The history opens in the task's own panel, not in the shared log.
+        panel = late.locator(row).get_by_role("region", name=f"History of task {task_id[:8]}")
+        panel.get_by_text(f"History of task {task_id[:8]} ({len(history)} events)").wait_for()
+        assert panel.locator("tbody tr").count() == len(history)
+        assert [int(seq) for seq in panel.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.seq)")] \
+            == [e["seq"] for e in sorted(history, key=lambda e: e["seq"])]
+        assert "History of task" not in " ".join(log_lines(late))
     finally:
         context.close()

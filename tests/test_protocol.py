@@ -51,7 +51,8 @@ def test_parse_task_request_rejects_with_a_code(payload, code):
 def test_page_protocol_names_every_event_once():
     names = protocol.for_page()["events"].values()
     assert sorted(names) == sorted({protocol.MY_EVENT, protocol.MY_RESPONSE, protocol.START_TASK,
-                                    protocol.CANCEL_TASK, protocol.TASK_HISTORY, protocol.TASK_LIST,
+                                    protocol.CANCEL_TASK, protocol.TASK_HISTORY, protocol.TASK_RECORDS,
+                                    protocol.TASK_LIST,
                                     protocol.TASK_PROGRESS, protocol.TASK_PROGRESS_BATCH,
                                     protocol.SYSTEM_HEALTH, protocol.PROTOCOL_ERROR})
 

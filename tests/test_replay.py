@@ -45,7 +45,9 @@ def test_a_client_that_starts_after_a_task_finished_sees_it_and_its_full_history
     late = connect()
     late.wait_for(lambda _: late.of(protocol.TASK_LIST), what="task list")
     listed = {t["task_id"]: t for t in late.of(protocol.TASK_LIST)[0]["tasks"]}
-    assert listed[task_id] == history[-1]
+    # Its latest state: the last event, with the task's record besides.
+    assert {field: listed[task_id][field] for field in protocol.PROGRESS_FIELDS} == history[-1]
+    assert listed[task_id]["kind"] == protocol.ORIGINAL_TASK_KIND and listed[task_id]["finished"] is not None
     assert late.call(protocol.TASK_HISTORY, {"task_id": task_id}) == {"task_id": task_id, "events": history}
     over_http = requests.get(f"{server.url}/tasks/{task_id}/events", timeout=5).json()
     assert over_http["events"] == history

@@ -83,6 +83,8 @@ def test_a_task_whose_whole_worker_is_killed_ends_failed_and_a_late_redelivery_s
     stack.start_worker("second")
     told(clients, task_id, "failed", f"worker lost: no report for {LEASE:g} s")
     history = requests.get(f"{stack.url}/tasks/{task_id}/events", timeout=5).json()["events"]
+    record = requests.get(f"{stack.url}/tasks/{task_id}", timeout=5).json()
+    assert record["error"] == {"type": "WorkerLost", "message": f"worker lost: no report for {LEASE:g} s"}
 
     # Celery delivers the lost message again once its visibility timeout passes: it stops at once.
     stack.celery.send_task("taskprogress.background_task", args=[task_id, 1], task_id=task_id)
@@ -125,6 +127,7 @@ def test_a_task_that_kills_its_process_every_time_fails_after_three_attempts(sta
     events = told(clients, task_id, "failed", "its worker died during attempt 3 of 3; not run again",
                   timeout=60)
     assert sorted({e["attempt"] for e in events}) == [1, 2, 3]
+    assert requests.get(f"{stack.url}/tasks/{task_id}", timeout=5).json()["error"]["type"] == "WorkerLost"
     still_serves(stack, clients[0])
 
 
@@ -180,6 +183,8 @@ def test_a_soft_time_limit_ends_the_task_failed_with_the_reason(stack):
     stack.celery.send_task("tests.oversleeping_task", args=[task_id, 30], task_id=task_id,
                            soft_time_limit=1, time_limit=20)
     told(clients, task_id, "failed", "time limit exceeded (1 s)")
+    record = requests.get(f"{stack.url}/tasks/{task_id}", timeout=5).json()
+    assert record["error"] == {"type": "TimeLimitExceeded", "message": "time limit exceeded (1 s)"}
     still_serves(stack, clients[0])
 
 

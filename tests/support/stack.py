@@ -4,11 +4,14 @@ from launcher import services
 TEST_TASK_SECONDS = "1"
 ASYNC_MODES = ["eventlet", "threading"]
 TEST_TASKS = "tests.support.tasks"  # tasks only the tests' workers know, to exercise failures
+TEST_KINDS = "tests.support.kinds"  # a task kind declared as the README says, for server and worker
 
 
 def stack_env(**extra):
-    """Return the settings a test's worker or server runs with (short tasks, INFO logs), plus extra."""
-    return {"BACKGROUND_TASK_SECONDS": TEST_TASK_SECONDS, "LOG_LEVEL": "INFO", **extra}
+    """Return the settings a test's worker or server runs with (short tasks, INFO logs, the test kind),
+    plus extra."""
+    return {"BACKGROUND_TASK_SECONDS": TEST_TASK_SECONDS, "LOG_LEVEL": "INFO", "TASK_MODULES": TEST_KINDS,
+            **extra}
 
 
 def start_worker(redis_url, log_dir, name="worker", **env):

@@ -91,3 +91,65 @@ def test_clearing_drops_queued_lines_too(log):
     log.add_line("queued")
     log.clear_log()
     assert log.text() == ""
+
+
+def recorded(task, seq, state, **record):
+    from desktop_client.payloads import TaskRecord
+    return TaskUpdate(task_id=task, state=state, percent=0, message="", seq=seq, ts=10.0, record=TaskRecord(**record))
+
+
+def test_records_are_wanted_once_per_change_of_a_tasks_life(model):
+    wanted = []
+    model.records_wanted.connect(lambda ids: wanted.append(list(ids)))
+    task = "d" * 32
+    model.apply(update(task, 1, TaskState.QUEUED, 0))
+    model.flush()
+    model.apply(update(task, 2, TaskState.QUEUED, 0))
+    model.flush()
+    assert wanted == [[task]]  # asked once while queued
+    model.apply_records([recorded(task, 2, TaskState.QUEUED, kind="demo", created=1.0)])
+    model.apply(update(task, 3, TaskState.RUNNING, 10))
+    model.flush()
+    model.apply_records([recorded(task, 3, TaskState.RUNNING, kind="demo", created=1.0, started=2.0)])
+    for seq in (4, 5):
+        model.apply(update(task, seq, TaskState.RUNNING, seq * 10))
+        model.flush()
+    model.apply(update(task, 6, TaskState.SUCCEEDED, 100))
+    model.flush()
+    assert wanted == [[task], [task], [task]]  # queued, started, ended: nothing in between
+    model.want_records(again=True)  # the connection came back: only what is still outdated
+    assert wanted[-1] == [task]
+
+
+def test_a_record_never_moves_a_rows_state(model):
+    task = "e" * 32
+    model.apply(update(task, 1, TaskState.RUNNING, 10))
+    model.flush()
+    model.apply_records([recorded(task, 9, TaskState.SUCCEEDED, kind="demo", created=1.0, started=2.0,
+                                  finished=5.0, result={"n": 1})])
+    row = model.task(task)
+    assert (row.state, row.percent, row.kind) == (TaskState.RUNNING, 10, "demo")
+
+
+def test_the_view_lists_newest_first_and_filters(qapp):
+    from desktop_client.task_list import TaskListView
+    model = TaskListModel()
+    view = TaskListView(model)
+    for n, state in enumerate([TaskState.RUNNING, TaskState.FAILED, TaskState.SUCCEEDED]):
+        model.apply(update(f"{n:032d}", 1, state))
+        model.flush()
+    shown = lambda: [view.rows.task_at(r).task_id[-1] for r in range(view.rows.rowCount())]  # noqa: E731
+    assert shown() == ["2", "1", "0"]
+    view.rows.set_state("failed")
+    assert shown() == ["1"]
+    view.rows.set_state(None)
+    view.rows.set_text("00001")
+    assert shown() == ["1"]
+
+
+def test_contrast_is_wcags_ratio(qapp):
+    from PySide6.QtGui import QColor
+
+    from desktop_client import colours
+    assert round(colours.contrast(QColor("#000000"), QColor("#ffffff")), 1) == 21.0
+    assert round(colours.contrast(QColor("#767676"), QColor("#ffffff")), 2) == 4.54  # the well-known threshold grey

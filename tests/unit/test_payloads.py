@@ -94,3 +94,53 @@ def test_connection_problems_are_told_in_words(report, words):
 
 def test_long_server_text_is_clipped_saying_so():
     assert text.clip("x" * 10, limit=4) == "xxxx… (6 more characters)"
+
+
+RECORD = dict(GOOD, kind="primes", params={"below": 100, "label": "x" * 5000}, created=1.0, started=2.0,
+              finished=None, result=None, error=None)
+
+
+def test_a_latest_state_with_a_record_is_parsed():
+    update = payloads.parse_progress(RECORD)
+    assert update.record.kind == "primes" and update.record.started == 2.0 and update.record.finished is None
+    assert update.record.params["below"] == 100 and len(update.record.params["label"]) < 4100  # clipped
+    assert payloads.parse_progress(GOOD).record is None  # a progress event has none
+
+
+@pytest.mark.parametrize("field, value", [
+    ("kind", 5), ("params", [1]), ("params", {"nested": {"a": 1}}), ("created", "soon"), ("started", True),
+    ("error", "boom"),
+])
+def test_a_malformed_record_is_refused(field, value):
+    with pytest.raises(ValueError):
+        payloads.parse_progress(dict(RECORD, **{field: value}))
+
+
+def test_an_error_is_kept_as_type_and_message():
+    record = payloads.parse_progress(dict(RECORD, error={"type": "ValueError", "message": "bad", "x": 1})).record
+    assert record.error == {"type": "ValueError", "message": "bad"}
+
+
+def test_a_records_ack_is_parsed_or_refused():
+    updates, unusable = payloads.parse_records_ack({"tasks": [RECORD, {"task_id": 1}]})
+    assert [u.record.kind for u in updates] == ["primes"] and unusable == 1
+    with pytest.raises(payloads.ServerRefused):
+        payloads.parse_records_ack({"error": {"code": "out_of_range", "message": "too many"}})
+
+
+KIND = {"name": "primes", "title": "Count primes", "description": "d", "params": {
+    "type": "object", "required": ["below"], "properties": {"below": {"type": "integer", "minimum": 2}}}}
+
+
+def test_kinds_are_parsed_and_those_no_form_can_show_are_left_out():
+    odd = dict(KIND, name="odd", params={"type": "object", "properties": {"list": {"type": "array"}}})
+    kinds = payloads.parse_kinds({"kinds": [KIND, odd, {"name": 5}, "x"]})
+    assert [k.name for k in kinds] == ["primes"]
+    assert kinds[0].title == "Count primes" and kinds[0].properties == {"below": {"type": "integer", "minimum": 2}}
+    assert kinds[0].params["required"] == ["below"]
+
+
+@pytest.mark.parametrize("payload", [None, {"kinds": "x"}, []])
+def test_a_malformed_kinds_reply_is_refused(payload):
+    with pytest.raises(ValueError):
+        payloads.parse_kinds(payload)
