@@ -112,13 +112,11 @@ NO_LOCAL_NETWORK_GUARD = ("--disable-features=LocalNetworkAccessChecks,BlockInse
 
 
 @pytest.fixture(scope="module")
-def browser_without_local_network_guard():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium.chromium_path(),
-                                             args=[*chromium.CHROMIUM_ARGS, NO_LOCAL_NETWORK_GUARD])
-        yield browser
-        browser.close()
+def browser_without_local_network_guard(playwright):
+    browser = playwright.chromium.launch(executable_path=chromium.chromium_path(),
+                                         args=[*chromium.CHROMIUM_ARGS, NO_LOCAL_NETWORK_GUARD])
+    yield browser
+    browser.close()
 
 
 def test_real_cross_site_requests_from_chromium_are_refused(browser_without_local_network_guard, server):

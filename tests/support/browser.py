@@ -23,14 +23,20 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """A headless Chromium, one per test module."""
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright, once per session: one instance per thread may run at a time."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with playwright_sync.sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """A headless Chromium, one per test module."""
+    browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
