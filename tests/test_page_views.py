@@ -194,10 +194,12 @@ def test_the_start_form_is_built_from_the_kinds_and_starts_a_kind(browser, serve
         assert page.locator("#kind-description").inner_text().startswith("Adds 1 + 2")
         page.get_by_label("Steps").fill("3")
         page.get_by_label("Seconds a step").fill("0.3")
-        before = page.locator("#tasks > li").count()
+        # Another test's task may still be reporting: the new row is the one not listed before.
+        before = page.eval_on_selector_all("#tasks > li", "rows => rows.map(row => row.dataset.taskId)")
         page.click("#start-kind")
-        page.wait_for_function("n => document.querySelectorAll('#tasks > li').length > n", arg=before)
-        task_id = page.locator("#tasks > li").first.get_attribute("data-task-id")  # newest first
+        task_id = page.wait_for_function("""before => [...document.querySelectorAll("#tasks > li[data-kind='test-steps']")]
+                                            .map(row => row.dataset.taskId).find(id => !before.includes(id))""",
+                                         arg=before).json_value()
         task = page.locator(row(task_id))
         task.locator(".task-kind", has_text="Test steps").wait_for()
         assert task.locator(".task-params").inner_text() == "steps=3, step_seconds=0.3, mode=normal"
@@ -213,12 +215,13 @@ def test_the_start_form_is_built_from_the_kinds_and_starts_a_kind(browser, serve
 def test_the_original_button_still_starts_the_original_kind(browser, server):
     page = open_page(browser, server)
     try:
-        before = page.locator("#tasks > li").count()
+        # Another test's task may still be reporting: the new row is the one not listed before.
+        before = page.eval_on_selector_all("#tasks > li", "rows => rows.map(row => row.dataset.taskId)")
         page.click("#start")
-        page.wait_for_function("n => document.querySelectorAll('#tasks > li').length > n", arg=before)
-        task_id = page.locator("#tasks > li").first.get_attribute("data-task-id")
-        page.wait_for_selector(row(task_id) + f"[data-kind='{protocol.ORIGINAL_TASK_KIND}'][data-state=succeeded]",
-                               timeout=20000)
+        page.wait_for_function("""([before, kind]) => [...document.querySelectorAll(
+                                      `#tasks > li[data-kind='${kind}'][data-state=succeeded]`)]
+                                      .some(row => !before.includes(row.dataset.taskId))""",
+                               arg=[before, protocol.ORIGINAL_TASK_KIND], timeout=20000)
     finally:
         page.context.close()
 
