@@ -40,6 +40,7 @@ def create_app(settings=None):
                       # Origins by our rule (the Host is checked first), not the Host-derived default.
                       cors_allowed_origins=policy.origin_allowed,
                       json=wire.DepthLimitedJSON, serializer=wire.TolerantPacket)
+    app.wsgi_app = wire.without_compression(app.wsgi_app)
     security.init_app(app, policy)  # last: in front of everything, socket.io included
     app.extensions["relay"] = Relay(socketio, app.extensions["task_progress"])
     app.extensions["health"] = HealthMonitor(socketio, app.extensions["task_progress"])

@@ -108,3 +108,31 @@ def test_a_slow_request_blocks_no_one_else(server, client):
         slow.sendall(body[3:])
         reply = slow.recv(65536)
     assert reply.startswith(b"HTTP/1.1 202"), reply[:200]
+
+
+def test_websocket_compression_is_declined(server):
+    """Browsers and socket.io-client offer permessage-deflate; the server answers without it.
+
+    Compression runs per client for every message (see server/wire.py): declining it is what keeps
+    one server able to feed many pages. The upgrade itself must still succeed.
+    """
+    import base64
+    import os
+    import socket
+
+    host, port = server.url.removeprefix("http://").split(":")
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            assert chunk, f"the server closed the connection: {answer!r}"
+            answer += chunk
+    head = answer.split(b"\r\n\r\n")[0].decode("latin-1").lower()
+    assert head.startswith("http/1.1 101"), head
+    assert "sec-websocket-extensions" not in head, head
