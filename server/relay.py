@@ -6,6 +6,13 @@ last cursor it saw, the relay sends it every event after that cursor, then adds 
 with no gap and no duplicate in between. Clients that asked for batches get each read of the stream
 as one `task progress batch` message: encoded once, one websocket frame per client, however many
 events it holds.
+
+Sending one message to every client costs the server about the same per client whatever the
+message holds (a websocket frame, a system call), so under a steady flow the relay gathers events
+into fewer, larger batches: after each batch it waits ``pace(clients)`` before reading again, 0.1 ms
+per batch client, at most 20 ms. One client waits a tenth of a millisecond; a hundred wait 10 ms,
+so at 200 events/s each message holds about two events and costs half as much per event. An event
+after a quiet spell goes out at once; nothing is dropped, only gathered.
 """
 import logging
 import queue
@@ -22,6 +29,8 @@ LIVE_ROOM = "task-events"  # clients that take one event per message (the origin
 LIVE_BATCH_ROOM = "task-event-batches"  # clients that take `task progress batch`
 BLOCK_MS = 50  # longest wait before a newly connected client is served
 BATCH = 1000
+PACE_PER_CLIENT = 0.0001  # seconds between batches per batch client (see pace())
+MAX_PACE = 0.02
 
 
 class Relay:
@@ -58,19 +67,24 @@ class Relay:
                 if last_id is None:
                     last_id = self._store.tail()
                 events = self._store.read_after(last_id, BATCH, BLOCK_MS)
+                pause = 0
                 # Clients that connected while the read waited get everything before this batch
                 # now, and the batch live: a client connected before an event was relayed sees it.
                 self._serve_joins(last_id)
                 if events:
                     if self._has_members(LIVE_ROOM):
                         self._send_each(events, LIVE_ROOM)
-                    if self._has_members(LIVE_BATCH_ROOM):
+                    batch_clients = self._count(LIVE_BATCH_ROOM)
+                    if batch_clients:
                         self._send_batch(events, LIVE_BATCH_ROOM)
+                        pause = pace(batch_clients)
                     last_id = events[-1]["cursor"]
                 if down_since is not None:
                     log.info("Redis is back after %.0fs; relaying task events again",
                              time.monotonic() - down_since)
                     down_since = None
+                if pause:
+                    self._socketio.sleep(pause)  # events meanwhile wait in the stream: one batch
             except RedisUnavailable as exc:
                 if down_since is None:
                     down_since = time.monotonic()
@@ -118,3 +132,11 @@ class Relay:
     def _has_members(self, room):
         participants = self._socketio.server.manager.get_participants(protocol.NAMESPACE, room)
         return next(participants, None) is not None
+
+    def _count(self, room):
+        return sum(1 for _ in self._socketio.server.manager.get_participants(protocol.NAMESPACE, room))
+
+
+def pace(clients):
+    """Return how long the relay waits after a batch to clients before reading the next one."""
+    return min(MAX_PACE, clients * PACE_PER_CLIENT)
