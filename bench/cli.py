@@ -16,7 +16,8 @@ from shared.config import PROJECT_ROOT as ROOT
 
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 # Figure name -> module with run(lab, plan, log) -> (rows, data), in the table's order.
-FIGURES = {"latency": "bench.emit_latency", "fanout": "bench.fanout", "cost": "bench.worker_cost",
+FIGURES = {"latency": "bench.emit_latency", "fanout": "bench.fanout", "scaling": "bench.scaling",
+           "cost": "bench.worker_cost",
            "click": "bench.click_latency", "startup": "bench.startup", "desktop": "bench.desktop_flood",
            "idle": "bench.idle_connections"}
 

@@ -6,16 +6,20 @@ from shared import protocol
 STARTUP_TIMEOUT = 60
 
 
-def receiver_for(system, clients=1, client="lean"):
-    """Return the receiving process for system: socket.io clients in Node, or the floor's SUBSCRIBE."""
+def receiver_for(system, clients=1, client="lean", urls=None):
+    """Return the receiving process for system: socket.io clients in Node, or the floor's SUBSCRIBE.
+
+    urls: the servers the clients take in turn (default: the system's one server).
+    """
     if system.kind == FLOOR:
         return python_child("floor-subscriber", "bench.load.floor_subscriber", "--redis-url", system.redis_url)
+    url = ",".join(urls or [system.url])
     if system.kind != OURS:
-        return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
+        return node_child(f"receive-{system.name}", "receive.js", "--url", url, "--clients", clients,
                           "--event", "task progress", "--ready-event", "", "--client", client)
     # Our server sends a new client the task list just before adding it to the live room; our
     # clients (the page, the desktop app) take task events in batches.
-    return node_child(f"receive-{system.name}", "receive.js", "--url", system.url, "--clients", clients,
+    return node_child(f"receive-{system.name}", "receive.js", "--url", url, "--clients", clients,
                       "--event", protocol.TASK_PROGRESS_BATCH, "--batched", 1,
                       "--ready-event", protocol.TASK_LIST, "--client", client)
 
@@ -29,9 +33,10 @@ def sender_for(system, tasks=1, kind=None):
 class Delivery:
     """Start a sender and a receiver for a system, run scheduled runs through them, stop both."""
 
-    def __init__(self, system, clients=1, client="lean", sender_kind=None):
+    def __init__(self, system, clients=1, client="lean", sender_kind=None, urls=None, label=None):
         self.system = system
-        self.receiver = receiver_for(system, clients, client)
+        self.label = label or f"{system.name} ({client})"
+        self.receiver = receiver_for(system, clients, client, urls)
         self.sender = sender_for(system, kind=sender_kind)
 
     def __enter__(self):

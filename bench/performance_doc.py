@@ -14,6 +14,7 @@ from shared.config import PROJECT_ROOT as ROOT
 
 DOC_PATH = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 PLOT_PATH = os.path.join(ROOT, "docs", "latency.png")
+COST_PLOT_PATH = os.path.join(ROOT, "docs", "fanout-cost.png")
 FINDINGS_PATH = os.path.join(ROOT, "bench", "findings.md")
 
 METHOD = """\
@@ -56,21 +57,23 @@ every process on the machine), so a system that falls behind pays for it in its 
 def write(rows, data, meta):
     """Write the plot and the page."""
     data = {name: figure for name, figure in data.items() if isinstance(figure, dict)}
-    sweep = data.get("latency", {}).get("sweep")
+    try:
+        from bench import plot
+    except ImportError:  # matplotlib comes with the dev extra only
+        print("matplotlib is not installed: the plots are not drawn (pip install matplotlib)")
+        plot = None
+    title = f"{meta['date'][:10]}, {meta['machine']['CPU']}, {meta['machine']['cores']} cores"
+    sweep = data.get("latency", {}).get("sweep") if plot else None
     if sweep:
-        try:
-            from bench.plot import latency_plot
-        except ImportError:  # matplotlib comes with the dev extra only
-            print("matplotlib is not installed: docs/latency.png not drawn (pip install matplotlib)")
-            sweep = None
-    if sweep:
-        latency_plot(sweep, PLOT_PATH, f"{meta['date'][:10]}, {meta['machine']['CPU']}, "
-                                       f"{meta['machine']['cores']} cores")
+        plot.latency_plot(sweep, PLOT_PATH, title)
+    ladder = data.get("fanout", {}).get("cost") if plot else None
+    if ladder:
+        plot.cost_plot(ladder, data.get("scaling", {}).get("clients"), COST_PLOT_PATH, title)
     with open(DOC_PATH, "w") as doc:
-        doc.write(page(rows, data, meta, bool(sweep)))
+        doc.write(page(rows, data, meta, bool(sweep), bool(ladder)))
 
 
-def page(rows, data, meta, with_plot):
+def page(rows, data, meta, with_plot, with_cost_plot=False):
     """Return the page's Markdown."""
     machine = "\n".join(f"| {label} | {value} |" for label, value in meta["machine"].items())
     load = [meta["load_average"]["start"]] + [figure["load_average_before"] for figure in data.values()
@@ -90,11 +93,30 @@ def page(rows, data, meta, with_plot):
     if with_plot:
         parts.append("## Latency against event rate\n\n![emit → client latency percentiles against event "
                      "rate, ours and the baseline in both async modes, and the floor](latency.png)")
+    if with_cost_plot:
+        parts.append("## Server CPU per delivery, and how it grows with clients\n\n![server CPU time per "
+                     "delivery against event rate at 100 socket.io-client clients, ours and the baseline in "
+                     "both async modes; and deliveries/s held against 10, 100 and 1,000 clients]"
+                     "(fanout-cost.png)\n\n" + cost_table(data["fanout"]["cost"]))
     parts.append(METHOD)
     if os.path.exists(FINDINGS_PATH):
         with open(FINDINGS_PATH) as findings:
             parts.append(findings.read().strip())
     return "\n\n".join(parts) + "\n"
+
+
+def cost_table(ladder):
+    """Return figure 2b's ladder as a Markdown table: µs of server CPU per delivery by event rate."""
+    names = list(ladder)
+    rates = sorted({float(rate) for by_rate in ladder.values() for rate in by_rate})
+    lines = ["| events/s | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for rate in rates:
+        cells = []
+        for name in names:
+            point = next((v for r, v in ladder[name].items() if float(r) == rate), None)
+            cells.append("—" if point is None else f"{point['us']:.1f}{'' if point['held'] else ' (not held)'}")
+        lines.append(f"| {rate:g} | " + " | ".join(cells) + " |")
+    return "µs of server CPU per delivery (median over the passes; *not held*: events lost or p99 ≥ 100 ms):\n\n" + "\n".join(lines)
 
 
 def main(argv=None):

@@ -14,8 +14,13 @@ class Plan:
     point_seconds: float = 3.0  # length of one latency run
     fanout_clients: int = 100
     fanout_step_seconds: float = 2.5
-    fanout_start_rate: float = 100  # events/s the search starts from (x clients = deliveries/s)
-    fanout_steps: int = 8  # rate levels per search: doubling until a failure (up to 12,800/s), then bisection
+    fanout_start_rate: float = 25  # events/s the search starts from (x clients = deliveries/s)
+    fanout_doublings: int = 10  # the climb's top: 25 x 2^10 = 25,600 events/s
+    fanout_cost_span: int = 16  # the climb goes on past a failure to 16 x the start rate (figure 2b)
+    fanout_bisections: int = 1  # steps between the highest rate held and the first failure
+    fanout_receivers: tuple = ("socket.io", "lean")  # the target is about socket.io-client
+    fanout_other_repeats: int = 1  # passes with the lean client
+    scaling_clients: tuple = (10, 100, 1000)  # figure 2c
     cost_calls: int = 2000  # emits timed per worker-cost run
     cost_tasks: int = 50  # task starts timed per worker-cost run
     clicks: int = 40  # starts timed per click-latency run
@@ -31,10 +36,11 @@ class Plan:
 
 FULL = Plan("full", repeats=3)
 QUICK = replace(FULL, name="quick", repeats=1, target_repeats=1, sweep_rates=(1000,), point_seconds=2.0, fanout_step_seconds=2.0,
-                fanout_steps=5, cost_calls=1000, cost_tasks=20, clicks=20, startup_runs=3, desktop_seconds=10,
+                cost_calls=1000, cost_tasks=20, clicks=20, startup_runs=3, desktop_seconds=10,
                 desktop_repeats=1, idle_repeats=1)
 SMOKE = replace(FULL, name="smoke", repeats=1, target_repeats=1, target_rate=200, sweep_rates=(200,), point_seconds=0.5,
-                fanout_clients=5, fanout_step_seconds=0.5, fanout_start_rate=50, fanout_steps=2,
+                fanout_clients=5, fanout_step_seconds=0.5, fanout_start_rate=50, fanout_doublings=1,
+                fanout_cost_span=2, fanout_bisections=0, scaling_clients=(2, 5),
                 cost_calls=50, cost_tasks=3, clicks=3, startup_runs=1, desktop_rate=500, desktop_seconds=2,
                 desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1, modes=("eventlet",))
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}

@@ -3,11 +3,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: the file is the product
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 STYLES = {"ours-eventlet": ("tab:blue", "-"), "ours-threading": ("tab:blue", "--"),
           "baseline-eventlet": ("tab:orange", "-"), "baseline-threading": ("tab:orange", "--"),
           "floor": ("tab:gray", ":")}
 PERCENTILES = ("p50", "p99")
+PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")  # 20, not 2 x 10^1
 
 
 def latency_plot(sweep, path, title):
@@ -25,6 +27,61 @@ def latency_plot(sweep, path, title):
         axis.set_yscale("log")
         axis.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize="small")
+    figure.suptitle(title, fontsize="medium")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def cost_plot(ladder, growth, path, title):
+    """Draw server CPU per delivery against event rate (figure 2b) and against clients (figure 2c).
+
+    ladder: {system: {rate: {"us", "held"}}}; growth: {system: [{"clients", "cpu_us_per_delivery",
+    "held_deliveries"}]}. Hollow markers: steps the system did not hold (events lost or p99 ≥ 100 ms).
+    """
+    panels = 3 if growth else 1
+    figure, axes = plt.subplots(1, panels, figsize=(5.6 * panels, 4.2), squeeze=False)
+    axis = axes[0][0]
+    for name, by_rate in ladder.items():
+        rates = sorted(by_rate, key=float)
+        colour, line = STYLES.get(name, ("black", "-"))
+        axis.plot([float(r) for r in rates], [by_rate[r]["us"] for r in rates], line, color=colour, label=name)
+        for rate in rates:
+            axis.plot(float(rate), by_rate[rate]["us"], "o", color=colour, markersize=5,
+                      markerfacecolor=colour if by_rate[rate]["held"] else "white")
+    axis.set_title("server CPU per delivery against event rate")
+    axis.set_xlabel("events per second (x 100 clients = deliveries/s)")
+    axis.set_ylabel("µs of server CPU per delivery")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize="small")
+    if growth:
+        axis = axes[0][1]
+        for name, results in growth.items():
+            colour, line = STYLES.get(name, ("black", "-"))
+            points = [(r["clients"], r["held_deliveries"]) for r in results if r["held_deliveries"]]
+            if points:
+                axis.plot(*zip(*points), line, color=colour, marker="o", label=name)
+        axis.set_title("fan-out held against clients (eventlet)")
+        axis.set_ylabel("deliveries/s held (lossless, p99 < 100 ms)")
+        cost_axis = axes[0][2]
+        for name, results in growth.items():
+            colour, line = STYLES.get(name, ("black", "-"))
+            points = [(r["clients"], r["cpu_us_per_delivery"]) for r in results if r["cpu_us_per_delivery"]]
+            if points:
+                cost_axis.plot(*zip(*points), line, color=colour, marker="o", label=name)
+        cost_axis.set_title("CPU per delivery at the rate held (eventlet)")
+        cost_axis.set_ylabel("µs of server CPU per delivery")
+        for axis in axes[0][1:]:
+            axis.set_xlabel("clients")
+            axis.set_xscale("log")
+            axis.set_yscale("log")
+            axis.grid(True, which="both", alpha=0.3)
+            axis.legend(fontsize="small")
+    for axis in axes[0]:
+        for which in (axis.xaxis, axis.yaxis):
+            which.set_major_formatter(PLAIN)
     figure.suptitle(title, fontsize="medium")
     figure.tight_layout()
     figure.savefig(path, dpi=110)

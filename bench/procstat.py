@@ -14,17 +14,21 @@ def rss_mib(pid):
 
 
 class CpuMeter:
-    """Measure the fraction of one core a process used between start() and stop()."""
+    """Measure the fraction of one core a process (or several together) used between start() and stop()."""
 
     def __init__(self, pid, clock):
-        self.pid, self._clock = pid, clock
+        self.pids, self._clock = pid if isinstance(pid, (list, tuple)) else [pid], clock
+
+    def _cpu_seconds(self):
+        return sum(cpu_seconds(pid) for pid in self.pids)
 
     def start(self):
         """Take the starting reading."""
-        self._cpu, self._wall = cpu_seconds(self.pid), self._clock()
+        self._cpu, self._wall = self._cpu_seconds(), self._clock()
         return self
 
     def stop(self):
-        """Return the fraction of one core used since start()."""
+        """Return the fraction of one core used since start(); the CPU seconds are kept in .seconds."""
         wall = self._clock() - self._wall
-        return (cpu_seconds(self.pid) - self._cpu) / wall if wall > 0 else None
+        self.seconds = self._cpu_seconds() - self._cpu
+        return self.seconds / wall if wall > 0 else None

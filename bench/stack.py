@@ -76,9 +76,14 @@ class Lab:
         system.server = self._start_server(system)
         return system
 
-    def _start_server(self, system):
+    def extra_server(self, system):
+        """Start one more server process of ours on the system's Redis (stopped by close())."""
+        system.extra.append(self._start_server(system, name=f"{system.name}-{len(system.extra) + 2}"))
+        return system.extra[-1]
+
+    def _start_server(self, system, name=None):
         if system.kind == OURS:
-            service = start_server(system.redis_url, self.log_dir, system.mode, name=system.name,
+            service = start_server(system.redis_url, self.log_dir, system.mode, name=name or system.name,
                                    **SERVER_ENV)
         else:
             service = start_baseline_server(system.redis_url, self.log_dir, system.mode, system.name)

@@ -30,12 +30,13 @@ function openClient(kind, url, batched = false) {
 
 // Connect `count` clients, `batch` at a time; resolve with the sockets once each saw `readyEvent`
 // (or connected, when readyEvent is empty). `setup(socket, index)` runs before each connects.
+// `url` may list several servers, comma-separated: clients take them in turn.
 async function connectAll(url, count, batch, readyEvent, setup, kind = "lean", batched = false) {
-  const sockets = [];
+  const urls = url.split(","), sockets = [];
   for (let first = 0; first < count; first += batch) {
     const pending = [];
     for (let index = first; index < Math.min(count, first + batch); index++) {
-      const socket = openClient(kind, url, batched);
+      const socket = openClient(kind, urls[index % urls.length], batched);
       setup(socket, index);
       sockets.push(socket);
       pending.push(new Promise((resolve, reject) => {
