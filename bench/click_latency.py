@@ -5,11 +5,9 @@ the time runs until the client has the task's first `task progress`. Also timed:
 `running` event (a worker picked it up), which is what the baseline's first message stands for:
 the article's /bg answers only when its worker's new SocketIO emits "background task starting".
 """
-import json
 import threading
 import time
-import urllib.request
-
+import requests
 import socketio
 
 from bench.figures import Row, at_most
@@ -27,6 +25,7 @@ class Watcher:
 
     def __init__(self, url):
         self.first, self.running, self.messages = {}, {}, []
+        self.http = requests.Session()  # one kept-alive connection, as the page's fetch() has
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on(protocol.TASK_PROGRESS, self._on_progress, namespace=protocol.NAMESPACE)
@@ -54,14 +53,14 @@ class Watcher:
     def close(self):
         """Disconnect."""
         self.sio.disconnect()
+        self.http.close()
 
 
-def http_start(url):
+def http_start(watcher, url):
     """POST /tasks for a zero-second task; return its id."""
-    request = urllib.request.Request(url + protocol.ROUTE_TASKS, data=b'{"seconds": 0}', method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as reply:
-        return json.loads(reply.read())["task_id"]
+    reply = watcher.http.post(url + protocol.ROUTE_TASKS, json={"seconds": 0}, timeout=WAIT_SECONDS)
+    reply.raise_for_status()
+    return reply.json()["task_id"]
 
 
 def socket_start(watcher):
@@ -83,8 +82,7 @@ def click_baseline(watcher, url):
     """Open /bg for a zero-second task; return ms to the worker's first message."""
     seen = len(watcher.messages)
     clicked = time.monotonic()
-    with urllib.request.urlopen(url + protocol.ROUTE_BACKGROUND + "?seconds=0", timeout=WAIT_SECONDS):
-        pass
+    watcher.http.get(url + protocol.ROUTE_BACKGROUND + "?seconds=0", timeout=WAIT_SECONDS).raise_for_status()
     new = lambda: [at for at, data in watcher.messages[seen:] if data == protocol.BACKGROUND_STARTING]  # noqa: E731
     watcher.wait(lambda: new() and watcher.messages[-1][1] == protocol.BACKGROUND_COMPLETE)
     return (new()[0] - clicked) * 1000 if new() else None
@@ -97,7 +95,7 @@ def measure(system, plan):
         if system.kind == BASELINE:
             return {"http": [_paced(lambda: click_baseline(watcher, system.url)) for _ in range(plan.clicks)]}
         samples = {}
-        for way, start in (("http", lambda: http_start(system.url)), ("socket", lambda: socket_start(watcher))):
+        for way, start in (("http", lambda: http_start(watcher, system.url)), ("socket", lambda: socket_start(watcher))):
             clicks = [_paced(lambda: click_ours(watcher, start)) for _ in range(plan.clicks)]
             samples[way] = [first for first, _running in clicks]
             samples[f"{way}_running"] = [running for _first, running in clicks]

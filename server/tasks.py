@@ -53,6 +53,10 @@ def start_checked(kind, params):
     workers = current_app.extensions["health"].current()["workers"]
     message = "queued: waiting for a worker" if workers else no_worker_message()
     progress.get().create(task_id, kind.name, params, message)
+    # The relay has the `queued` event now; under eventlet it runs only when this request waits,
+    # and Celery's publish below takes a millisecond or more. Let it send the event first: the
+    # click shows its task at once.
+    current_app.extensions["socketio"].sleep(0)
     expected = min(float(kind.expected_seconds(params)), protocol.MAX_TASK_SECONDS)
     soft, hard = time_limits(expected, settings.task_time_limit_factor)
     args, kwargs = kind.arguments(task_id, params)
