@@ -18,7 +18,7 @@ RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 # Figure name -> module with run(lab, plan, log) -> (rows, data), in the table's order.
 FIGURES = {"latency": "bench.emit_latency", "fanout": "bench.fanout", "cost": "bench.worker_cost",
            "click": "bench.click_latency", "startup": "bench.startup", "desktop": "bench.desktop_flood",
-           "idle": "bench.idle_connections"}
+           "idle": "bench.idle_connections", "redis": "bench.redis_memory"}
 
 
 def parse_args(argv):
