@@ -19,7 +19,7 @@ RESULTS_DIR = os.path.join(ROOT, "bench", "results")
 FIGURES = {"latency": "bench.emit_latency", "fanout": "bench.fanout", "scaling": "bench.scaling",
            "cost": "bench.worker_cost",
            "click": "bench.click_latency", "startup": "bench.startup", "desktop": "bench.desktop_flood",
-           "idle": "bench.idle_connections"}
+           "idle": "bench.idle_connections", "redis": "bench.redis_memory"}
 
 
 def parse_args(argv):

@@ -15,6 +15,7 @@ from shared.config import PROJECT_ROOT as ROOT
 DOC_PATH = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 PLOT_PATH = os.path.join(ROOT, "docs", "latency.png")
 COST_PLOT_PATH = os.path.join(ROOT, "docs", "fanout-cost.png")
+MEMORY_PLOT_PATH = os.path.join(ROOT, "docs", "redis_memory.png")
 FINDINGS_PATH = os.path.join(ROOT, "bench", "findings.md")
 
 METHOD = """\
@@ -51,6 +52,13 @@ every process on the machine), so a system that falls behind pays for it in its 
   the gaps between ticks of a 4 ms timer on the GUI thread, and the process's resident memory.
 - **7. Idle connections**: fresh servers; one Node process per server opens the connections and holds
   them past the server's 25 s ping interval; a connection counts when it is still up and heard a ping.
+- **8. Redis memory**: a private Redis with the default settings; demo tasks recorded through
+  TaskProgress's own scripts as the server and worker record them (no worker: no time spent). Bytes per
+  task: used_memory's growth over 2,000 tasks of one length; per event: the difference between the two
+  lengths, per event. The day: 30,000 default tasks (3 x TASK_RETENTION_COUNT) interleaved as 10 tasks/s
+  interleave them, with the sweeper's forget once per simulated second, recorded as fast as Redis takes
+  them: every cap is by count, so past them the rest of the day repeats the same state
+  (`bench/redis_memory.py`).
 """
 
 
@@ -69,11 +77,16 @@ def write(rows, data, meta):
     ladder = data.get("fanout", {}).get("cost") if plot else None
     if ladder:
         plot.cost_plot(ladder, data.get("scaling", {}).get("clients"), COST_PLOT_PATH, title)
+    memory = data.get("redis", {}).get("day", {}).get("samples") if plot else None
+    if memory:
+        from bench.redis_memory import TARGET_MB
+        plot.memory_plot(memory, MEMORY_PLOT_PATH, "Redis used_memory, default settings, 10 tasks/s of 10-s tasks",
+                         TARGET_MB)
     with open(DOC_PATH, "w") as doc:
-        doc.write(page(rows, data, meta, bool(sweep), bool(ladder)))
+        doc.write(page(rows, data, meta, bool(sweep), bool(ladder), bool(memory)))
 
 
-def page(rows, data, meta, with_plot, with_cost_plot=False):
+def page(rows, data, meta, with_plot, with_cost_plot=False, with_memory_plot=False):
     """Return the page's Markdown."""
     machine = "\n".join(f"| {label} | {value} |" for label, value in meta["machine"].items())
     load = [meta["load_average"]["start"]] + [figure["load_average_before"] for figure in data.values()
@@ -83,7 +96,7 @@ def page(rows, data, meta, with_plot, with_cost_plot=False):
         f"Measured {meta['date']} with `{meta['command']}` (plan *{meta['plan']}*), wall time "
         f"{meta['wall_seconds'] / 60:.1f} min. To reproduce: `./dev bench` (about 15 minutes; `--quick` "
         "for a short run, `--only fanout` for one figure: latency, fanout, cost, click, startup, "
-        "desktop, idle). Raw results: `bench/results/latest.json` (not committed).",
+        "desktop, idle, redis). Raw results: `bench/results/latest.json` (not committed).",
         "## Machine\n\n| | |\n|---|---|\n" + machine,
         f"**Noise.** The machine is shared: other engineers ran tests on the same 2 cores during the run "
         f"(1-minute load average {min(load):.2f} to {max(load):.2f} as each figure began). Hence medians "
@@ -98,6 +111,10 @@ def page(rows, data, meta, with_plot, with_cost_plot=False):
                      "delivery against event rate at 100 socket.io-client clients, ours and the baseline in "
                      "both async modes; and deliveries/s held against 10, 100 and 1,000 clients]"
                      "(fanout-cost.png)\n\n" + cost_table(data["fanout"]["cost"]))
+    if with_memory_plot:
+        parts.append("## Redis memory over a simulated day\n\n![Redis used_memory against tasks recorded at "
+                     "10 tasks/s with the default settings: it levels off once the count caps are reached]"
+                     "(redis_memory.png)")
     parts.append(METHOD)
     if os.path.exists(FINDINGS_PATH):
         with open(FINDINGS_PATH) as findings:

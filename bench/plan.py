@@ -31,16 +31,19 @@ class Plan:
     idle_connections: int = 1000
     idle_hold_seconds: float = 30  # longer than the server's 25 s ping interval: heartbeats must pass
     idle_repeats: int = 2
+    redis_sample_tasks: int = 2000  # tasks recorded per length for figure 8's bytes per task
+    redis_day_tasks: int = 30_000  # figure 8's simulated day: 3 x TASK_RETENTION_COUNT shows the plateau
     modes: tuple = ("eventlet", "threading")  # the async modes each figure measures ours and the baseline in
 
 
 FULL = Plan("full", repeats=3)
 QUICK = replace(FULL, name="quick", repeats=1, target_repeats=1, sweep_rates=(1000,), point_seconds=2.0, fanout_step_seconds=2.0,
                 cost_calls=1000, cost_tasks=20, clicks=20, startup_runs=3, desktop_seconds=10,
-                desktop_repeats=1, idle_repeats=1)
+                desktop_repeats=1, idle_repeats=1, redis_day_tasks=15_000)
 SMOKE = replace(FULL, name="smoke", repeats=1, target_repeats=1, target_rate=200, sweep_rates=(200,), point_seconds=0.5,
                 fanout_clients=5, fanout_step_seconds=0.5, fanout_start_rate=50, fanout_doublings=1,
                 fanout_cost_span=2, fanout_bisections=0, scaling_clients=(2, 5),
                 cost_calls=50, cost_tasks=3, clicks=3, startup_runs=1, desktop_rate=500, desktop_seconds=2,
-                desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1, modes=("eventlet",))
+                desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1, redis_sample_tasks=20,
+                redis_day_tasks=100, modes=("eventlet",))
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}

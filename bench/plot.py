@@ -86,3 +86,20 @@ def cost_plot(ladder, growth, path, title):
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def memory_plot(samples, path, title, limit_mb):
+    """Draw Redis's used_memory against tasks recorded, from figure 8's samples ({tasks, used_memory})."""
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    axis.plot([sample["tasks"] for sample in samples], [sample["used_memory"] / 2**20 for sample in samples],
+              color="tab:blue", marker="o", markersize=3, label="used_memory (defaults)")
+    axis.axhline(limit_mb, color="tab:red", linestyle=":", label=f"target: < {limit_mb} MB")
+    axis.set_xlabel("tasks recorded (10 tasks/s: 36,000 an hour)")
+    axis.set_ylabel("MB")
+    axis.set_ylim(0, limit_mb * 1.1)
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize="small")
+    axis.set_title(title, fontsize="medium")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -70,7 +70,7 @@ def on_cancel_task(payload):
 
 @handles(protocol.TASK_HISTORY)
 def on_task_history(payload):
-    """Answer with every event of a task, in order."""
+    """Answer with a task's history, in order (progress.TaskProgress.history says what it keeps)."""
     task_id = protocol.parse_task_ref(payload, protocol.TASK_HISTORY)
     events = progress.get().history(task_id)
     if not events:

@@ -1,4 +1,4 @@
-"""Task progress, kept in Redis: each task's latest state and full history, one ordered stream, leases.
+"""Task progress, kept in Redis: each task's latest state and history, one ordered stream, leases.
 
 Every task event is appended, atomically, to the task's history and to one Redis Stream whose
 entry id is the event's ``cursor``; the relay (relay.py) tails that stream to deliver events to
@@ -18,6 +18,12 @@ params (written with its first event, ``create``), created (its first event), st
 ``failed``), each written by the script that stores the event it belongs to. ``latest`` and ``recent``
 return the latest event with its record; progress events themselves stay small.
 
+What is kept is bounded by count, whatever the load: the stream keeps the last ``stream_length``
+events (what a reconnecting client can be sent again); a task's history keeps its events up to
+``history_length`` (HISTORY_LENGTH: a 10-second task has 22), and past that every state change and its
+latest progress, dropping the reports between (``compact_history``); at most ``retention_count``
+finished tasks are kept (``forget_oldest``), none longer than ``retention_seconds``.
+
 One Redis client per process, created on first use and again after a fork, so Celery's prefork
 children never share a connection with their parent. Its pool blocks when all its connections are
 busy, so a burst waits for a connection instead of failing as if Redis were down.
@@ -26,6 +32,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 import uuid
 
@@ -44,6 +51,7 @@ WORKERS = "workers:alive"  # worker name -> its last heartbeat (ms, Redis clock)
 TRIM_SLACK = 1000  # trim in batches: amortised O(1) per event
 POOL_SIZE = 50  # Redis connections per process; more concurrent requests wait for one...
 POOL_TIMEOUT = 10.0  # ...this long, then are refused as "busy" (not as "Redis unavailable")
+HISTORY_LENGTH = 50  # events a task's history keeps at most (about 190 bytes each); see compact_history
 WORKER_ALIVE_MS = 5000  # a worker whose last heartbeat is older is not counted as alive
 
 # Texts a task's events carry when the system, not the task, ends or restarts it.
@@ -57,8 +65,8 @@ REVOKED = "cancelled: revoked through Celery"
 KEEP_PERCENT = -1  # record(): keep the task's current percent
 
 # Shared by every script below. KEYS: task hash, task history list, stream, recent set, trimmed
-# marker, leases. ARGV: task id, ts, retention (s), stream length, trim slack, lease (ms), then
-# the script's own.
+# marker, leases. ARGV: task id, ts, retention (s), stream length, trim slack, lease (ms), history
+# length, then the script's own.
 _STORE_EVENT = """
 local function is_final(state)
   return state == 'succeeded' or state == 'failed' or state == 'cancelled'
@@ -74,6 +82,32 @@ end
 local current = redis.call('HGET', KEYS[1], 'state')
 local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1')
 local percent_now = tonumber(redis.call('HGET', KEYS[1], 'percent') or '0')
+
+-- Keep a task's history to ARGV[7] events: past that, keep the first and the last event of each stretch
+-- of one state and attempt (every state change and the latest progress) and drop the reports between.
+-- One pass over ARGV[7] + 1 events leaves a few: amortised O(1) per event.
+local function compact_history()
+  local events = redis.call('LRANGE', KEYS[2], 0, -1)
+  local stretch = {}
+  for i, raw in ipairs(events) do
+    local event = cjson.decode(raw)
+    stretch[i] = event.state .. '/' .. tostring(event.attempt)
+  end
+  local kept = {}
+  for i, raw in ipairs(events) do
+    if i == 1 or i == #events or stretch[i] ~= stretch[i - 1] or stretch[i] ~= stretch[i + 1] then
+      kept[#kept + 1] = raw
+    end
+  end
+  local limit = tonumber(ARGV[7])
+  if #kept > limit then  -- more state changes than fit (many attempts): the first event and the newest
+    local newest = {kept[1]}
+    for i = #kept - limit + 2, #kept do newest[#newest + 1] = kept[i] end
+    kept = newest
+  end
+  redis.call('DEL', KEYS[2])
+  redis.call('RPUSH', KEYS[2], unpack(kept))
+end
 
 local function store_event(state, percent, message, attempt)
   local task_id, ts = ARGV[1], tonumber(ARGV[2])
@@ -91,7 +125,7 @@ local function store_event(state, percent, message, attempt)
   redis.call('HSET', KEYS[1], 'state', state, 'event', encoded, 'percent', percent, 'attempt', attempt)
   if not current then redis.call('HSET', KEYS[1], 'created', ARGV[2]) end
   if is_final(state) then redis.call('HSET', KEYS[1], 'finished', ARGV[2]) end
-  redis.call('RPUSH', KEYS[2], encoded)
+  if redis.call('RPUSH', KEYS[2], encoded) > tonumber(ARGV[7]) then compact_history() end
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
   if not current then
@@ -118,51 +152,51 @@ end
 # Record what a task (or the server, for `queued`) reports. Refused after a final state; turned
 # into `cancelled` when a cancel was asked, into `queued` when its worker is stopping; percent
 # never goes back within one attempt (a negative percent keeps the current one). A report retried after a lost reply is stored once.
-# ARGV[7..]: state, percent, message, report id, requeued message, then the outcome (JSON, or ''):
+# ARGV[8..]: state, percent, message, report id, requeued message, then the outcome (JSON, or ''):
 # the result, kept only if the task is stored `succeeded`, and the error, kept only if `failed`.
 _REPORT = _STORE_EVENT + """
 if is_final(current) then return false end
-local state, percent, message = ARGV[7], tonumber(ARGV[8]), ARGV[9]
-if redis.call('HGET', KEYS[1], 'report') == ARGV[10] then return current end
-redis.call('HSET', KEYS[1], 'report', ARGV[10])
+local state, percent, message = ARGV[8], tonumber(ARGV[9]), ARGV[10]
+if redis.call('HGET', KEYS[1], 'report') == ARGV[11] then return current end
+redis.call('HSET', KEYS[1], 'report', ARGV[11])
 local cancel = redis.call('HGET', KEYS[1], 'cancel')
 if cancel and state ~= 'failed' then
   state, message = 'cancelled', cancel
 elseif state == 'running' and redis.call('HGET', KEYS[1], 'requeue') then
   redis.call('HDEL', KEYS[1], 'requeue')
-  state, message = 'queued', ARGV[11]
+  state, message = 'queued', ARGV[12]
 end
 if percent < 0 then percent = percent_now end
 if state == 'running' and current == 'running' then percent = math.max(percent, percent_now) end
 store_event(state, percent, message, attempt)
-if state == 'succeeded' and (ARGV[12] or '') ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[12]) end
-if state == 'failed' and (ARGV[13] or '') ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[13]) end
+if state == 'succeeded' and (ARGV[13] or '') ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[13]) end
+if state == 'failed' and (ARGV[14] or '') ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[14]) end
 return state
 """
 
-# A new task: its record (kind, params) and its first event, `queued`. ARGV[7..]: kind, params (JSON),
+# A new task: its record (kind, params) and its first event, `queued`. ARGV[8..]: kind, params (JSON),
 # message.
 _CREATE = _STORE_EVENT + """
 if current then return false end
-redis.call('HSET', KEYS[1], 'kind', ARGV[7], 'params', ARGV[8])
-return store_event('queued', 0, ARGV[9], 1)
+redis.call('HSET', KEYS[1], 'kind', ARGV[8], 'params', ARGV[9])
+return store_event('queued', 0, ARGV[10], 1)
 """
 
 # A worker starts running the task. A task that had started before was interrupted (its worker
 # died, or stopped and requeued it): it runs as the next attempt, or fails after the last one.
 # Return the state stored (only `running` means: go on), or false for a finished task.
-# ARGV[7..]: max attempts, first message, restarted format, gave-up format.
+# ARGV[8..]: max attempts, first message, restarted format, gave-up format.
 _BEGIN = _STORE_EVENT + """
 if is_final(current) then return false end
-local max_attempts, message = tonumber(ARGV[7]), ARGV[8]
+local max_attempts, message = tonumber(ARGV[8]), ARGV[9]
 redis.call('HDEL', KEYS[1], 'requeue')
 if redis.call('HGET', KEYS[1], 'started') then
   local why = current == 'queued' and 'stopped' or 'died'
   if attempt >= max_attempts then
-    return store_failure('WorkerLost', percent_now, string.format(ARGV[10], why, attempt, max_attempts), attempt)
+    return store_failure('WorkerLost', percent_now, string.format(ARGV[11], why, attempt, max_attempts), attempt)
   end
   attempt = attempt + 1
-  message = string.format(ARGV[9], why, attempt, max_attempts)
+  message = string.format(ARGV[10], why, attempt, max_attempts)
 end
 -- When this attempt began: set before anything else, so a task that began once is known to have.
 redis.call('HSET', KEYS[1], 'started', ARGV[2])
@@ -172,7 +206,7 @@ return store_event('running', 0, message, attempt)
 """
 
 # End a task whose lease ran out (checked again here: it may have reported since it was found).
-# ARGV[7..]: message for a running task, message for a task that had not started.
+# ARGV[8..]: message for a running task, message for a task that had not started.
 _EXPIRE = _STORE_EVENT + """
 local deadline = redis.call('ZSCORE', KEYS[6], ARGV[1])
 if not deadline or tonumber(deadline) > now_ms() then return false end
@@ -180,16 +214,16 @@ if not current or is_final(current) then
   redis.call('ZREM', KEYS[6], ARGV[1])
   return false
 end
-return store_failure('WorkerLost', percent_now, current == 'queued' and ARGV[8] or ARGV[7], attempt)
+return store_failure('WorkerLost', percent_now, current == 'queued' and ARGV[9] or ARGV[8], attempt)
 """
 
 # Ask a task to stop: a queued one ends `cancelled` now, a running one at its next report.
-# Return its state before the request ('' for an unknown task). ARGV[7]: the cancelled message.
+# Return its state before the request ('' for an unknown task). ARGV[8]: the cancelled message.
 _REQUEST_CANCEL = _STORE_EVENT + """
 if not current then return '' end
 if is_final(current) then return current end
-redis.call('HSET', KEYS[1], 'cancel', ARGV[7])
-if current == 'queued' then store_event('cancelled', percent_now, ARGV[7], attempt) end
+redis.call('HSET', KEYS[1], 'cancel', ARGV[8])
+if current == 'queued' then store_event('cancelled', percent_now, ARGV[8], attempt) end
 return current
 """
 
@@ -258,13 +292,14 @@ class TaskProgress:
     """Record task events in Redis and read them back: latest state, history, stream, leases."""
 
     def __init__(self, redis_url, retention_seconds=24 * 3600, stream_length=100_000, lease_seconds=10.0,
-                 max_attempts=3, retention_count=10_000):
+                 max_attempts=3, retention_count=10_000, history_length=HISTORY_LENGTH):
         self.redis_url = redis_url
         self.retention_seconds = retention_seconds
         self.stream_length = stream_length
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.retention_count = retention_count
+        self.history_length = history_length
         self._pid = None
 
     def _connect(self):
@@ -293,7 +328,7 @@ class TaskProgress:
     def _run(self, script, task_id, *args, client=None):
         self._connect()
         common = [task_id, time.time(), self.retention_seconds, self.stream_length, TRIM_SLACK,
-                  int(self.lease_seconds * 1000)]
+                  int(self.lease_seconds * 1000), self.history_length]
         return self._scripts[script](keys=_keys(task_id), args=common + list(args), client=client)
 
     def create(self, task_id, kind, params, message):
@@ -316,10 +351,11 @@ class TaskProgress:
             "report", task_id, str(TaskState(state)), int(percent), message, report_id, REQUEUED, *outcome))
         return TaskState(raw) if raw else None
 
-    def record_on(self, pipe, task_id, state, percent, message):
-        """Queue a record of a task's new state on a pipeline() of this store (bulk senders)."""
+    def record_on(self, pipe, task_id, state, percent, message, result=None):
+        """Queue a record of a task's new state (with its result, if final) on a pipeline() of this store
+        (bulk senders)."""
         self._run("report", task_id, str(TaskState(state)), int(percent), message, uuid.uuid4().hex[:16],
-                  REQUEUED, client=pipe)
+                  REQUEUED, _json_or_empty(result), "", client=pipe)
 
     def begin(self, task_id, message, retry_for=0.0):
         """Mark the task running (as its next attempt if it had started before); return the state stored.
@@ -356,11 +392,41 @@ class TaskProgress:
     def forget_oldest(self):
         """Forget the oldest finished tasks beyond retention_count; return how many were forgotten.
 
-        What a task keeps (its state and history, about 6 KB for a 10-second task) is otherwise bounded
-        only by TASK_RETENTION_SECONDS: a busy system would fill Redis, and with it the broker.
+        What a task keeps (its state and history, about 6 KB for a 10-second task, 11 KB at most with
+        demo-sized messages) is otherwise bounded only by TASK_RETENTION_SECONDS: a busy system would fill
+        Redis, and with it the broker.
         """
         self._connect()
         return self._guard(lambda: self._forget_oldest(keys=[RECENT], args=[self.retention_count, FORGET_BATCH]))
+
+    def footprint(self):
+        """Return what the Redis database holds, by family of keys: {family: {keys, bytes, longest}}.
+
+        This store's families are named for what they keep (FAMILIES); any other key (Celery's broker, say)
+        is its own family, named by the key with task ids as <id>. bytes is MEMORY USAGE (every element
+        counted); longest is the most entries one key of the family holds.
+        """
+        def read():
+            client = self.client()
+            names = list(client.scan_iter(count=1000))
+            with client.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.type(name)
+                    pipe.memory_usage(name, samples=0)
+                replies = pipe.execute()
+            types = replies[0::2]
+            with client.pipeline(transaction=False) as pipe:
+                for name, kind in zip(names, types):
+                    getattr(pipe, _LENGTH_COMMANDS.get(kind, "exists"))(name)
+                lengths = pipe.execute()
+            return zip(names, replies[1::2], lengths)
+        families = {}
+        for name, size, length in self._guard(read):
+            family = families.setdefault(_family(name), {"keys": 0, "bytes": 0, "longest": 0})
+            family["keys"] += 1
+            family["bytes"] += size or 0  # a key gone since the scan counts nothing
+            family["longest"] = max(family["longest"], length or 0)
+        return families
 
     def redis_uptime(self):
         """Return how many seconds the Redis server has been up."""
@@ -455,7 +521,8 @@ class TaskProgress:
         return [_record(values) for values in self._guard(read)] if task_ids else []
 
     def history(self, task_id):
-        """Return every event of the task, in order (empty for an unknown task)."""
+        """Return the task's history in order: every event, or for a task of more than history_length
+        events every state change and its latest progress, besides the newest events (empty for an unknown task)."""
         return [json.loads(raw) for raw in
                 self._guard(lambda: self.client().lrange(f"task:{task_id}:events", 0, -1))]
 
@@ -511,6 +578,19 @@ class TaskProgress:
         return RedisUnavailable(f"Redis is not reachable at {config.redacted(self.redis_url)}: "
                                 "start redis-server, set REDIS_URL, or use run_all.py, "
                                 "which starts one for you")
+
+
+# footprint()'s names for this store's keys, by their form (task ids as <id>).
+FAMILIES = {"task:<id>": "task records", "task:<id>:events": "task histories", STREAM: "event stream",
+            TRIMMED: "trimmed marker", RECENT: "recent tasks", LEASES: "leases", WORKERS: "workers"}
+_TASK_ID_IN_KEY = re.compile(r"[0-9a-f]{32}")
+_LENGTH_COMMANDS = {"list": "llen", "stream": "xlen", "zset": "zcard", "hash": "hlen", "set": "scard"}
+
+
+def _family(key):
+    """Return the family a key belongs to: a FAMILIES name for this store's keys, else the key's form."""
+    form = _TASK_ID_IN_KEY.sub("<id>", key)
+    return FAMILIES.get(form, form)
 
 
 def resumable(cursor, trimmed, exists):

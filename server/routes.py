@@ -80,7 +80,7 @@ def get_task(task_id):
 
 @bp.get(protocol.ROUTE_TASK_EVENTS)
 def get_task_events(task_id):
-    """Return a task's whole history, in order."""
+    """Return a task's history, in order (progress.TaskProgress.history says what it keeps)."""
     events = progress.get().history(task_id) if protocol.TASK_ID.match(task_id) else []
     if not events:
         raise protocol.unknown_task(task_id)
