@@ -9,10 +9,10 @@ events it holds.
 
 Sending one message to every client costs the server about the same per client whatever the
 message holds (a websocket frame, a system call), so under a steady flow the relay gathers events
-into fewer, larger batches: after each batch it waits ``pace(clients)`` before reading again, 0.1 ms
-per batch client, at most 20 ms. One client waits a tenth of a millisecond; a hundred wait 10 ms,
-so at 200 events/s each message holds about two events and costs half as much per event. An event
-after a quiet spell goes out at once; nothing is dropped, only gathered.
+into fewer, larger batches: after each batch it waits ``pace(clients)`` before reading again, 0.2 ms
+per batch client, at most 50 ms. One client waits 0.2 ms; a hundred wait 20 ms (about a display
+frame), so at 200 events/s each message holds about four events and costs a quarter as much per
+event. An event after a quiet spell goes out at once; nothing is dropped, only gathered.
 """
 import logging
 import queue
@@ -29,8 +29,8 @@ LIVE_ROOM = "task-events"  # clients that take one event per message (the origin
 LIVE_BATCH_ROOM = "task-event-batches"  # clients that take `task progress batch`
 BLOCK_MS = 50  # longest wait before a newly connected client is served
 BATCH = 1000
-PACE_PER_CLIENT = 0.0001  # seconds between batches per batch client (see pace())
-MAX_PACE = 0.02
+PACE_PER_CLIENT = 0.0002  # seconds between batches per batch client (see pace())
+MAX_PACE = 0.05
 
 
 class Relay:
