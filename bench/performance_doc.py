@@ -34,18 +34,28 @@ every process on the machine), so a system that falls behind pays for it in its 
   `SocketIO(message_queue=...)` each time it runs; its events are emitted through a write-only
   `SocketIO(message_queue=...)` from a separate process (one emitter for the whole run, which favours
   it). *Floor*: a bare Redis `PUBLISH` → `SUBSCRIBE` between two Python processes.
-- **Clients.** `bench/load/lean_client.js`: a minimal socket.io client (Engine.IO 4 over one websocket,
-  `ws` from node_modules); one Node process holds all of a run's clients. socket.io-client itself was
-  the bottleneck in the fan-out (0.77 of a core at 20,000 messages/s, p50 800 ms, while the server idled
-  at 0.45); the lean client takes a fraction of that, and the figures report its CPU.
+- **Clients.** Two receivers, one Node process holding all of a run's clients: socket.io-client 4.8.4,
+  the page's own library (figure 2's target is about it), and `bench/load/lean_client.js`, a minimal
+  Engine.IO 4 client over one websocket (`ws`) that costs the load generator less. Both connect as the
+  page does (websocket, and for ours `task progress batch`); every step reports the receiver's CPU,
+  since it shares the 2 cores with the server.
 - **1. Emit → client**: one client, 1,000 events/s for a few seconds per run; p50 against the floor's p50.
-- **2. Fan-out**: 100 clients; the event rate doubles until a run loses an event or its p99 reaches
-  100 ms, then bisects; deliveries/s = events/s × clients; median over the repeated searches.
+- **2. Fan-out**: 100 clients; the event rate climbs from 25 events/s, doubling, until a step loses an
+  event or its p99 reaches 100 ms, then bisects once; deliveries/s = events/s × clients. Three
+  interleaved passes with socket.io-client (the target holds in every pass), one with the lean client.
+- **2b. Server CPU per delivery**: the server process's CPU time during a step over the deliveries made
+  in it, at each rate of the climb (the climb goes on past a failure to 400 events/s, so the baseline
+  is measured there too, where it no longer holds); median over the passes.
+- **2c. Clients**: the same search with 10, 100 and 1,000 socket.io-client clients (eventlet), each
+  starting at 2,500 deliveries/s.
+- **2d. Server processes**: ours with 1 and then 2 server processes on one Redis, the clients taking
+  them in turn; each server pinned to a core of its own.
 - **3. Worker cost**: wall time per call in one process (median of 5 batches), our `TaskProgress.record`
   and the baseline's `SocketIO.emit` against a bare `redis.publish`. Task setup = the first emit of a new
   task, emitter included, less a steady emit (ours: inside the Flask app context, as Celery runs tasks).
 - **4. Click → first progress**: a connected socket.io client starts a zero-second task over HTTP
-  (`POST /tasks`) or the socket (`start task`) and waits for the task's first `task progress`.
+  (`POST /tasks`, on a kept-alive connection as the page's `fetch` has) or the socket (`start task`)
+  and waits for the task's first `task progress`.
 - **5. Start → ready**: `bench/startup.py` (median of its runs of `run_all.py --no-desktop`).
 - **6. Desktop flood**: the real main window offscreen, connected to our server; events recorded with
   TaskProgress's record script (pipelined, since one process calling `record()` cannot keep 10,000/s);
@@ -94,8 +104,8 @@ def page(rows, data, meta, with_plot, with_cost_plot=False, with_memory_plot=Fal
     parts = [
         "# Performance",
         f"Measured {meta['date']} with `{meta['command']}` (plan *{meta['plan']}*), wall time "
-        f"{meta['wall_seconds'] / 60:.1f} min. To reproduce: `./dev bench` (about 15 minutes; `--quick` "
-        "for a short run, `--only fanout` for one figure: latency, fanout, cost, click, startup, "
+        f"{meta['wall_seconds'] / 60:.1f} min. To reproduce: `./dev bench` (about 35 minutes; `--quick` "
+        "for a short run, `--only fanout` for one figure: latency, fanout, scaling, cost, click, startup, "
         "desktop, idle, redis). Raw results: `bench/results/latest.json` (not committed).",
         "## Machine\n\n| | |\n|---|---|\n" + machine,
         f"**Noise.** The machine is shared: other engineers ran tests on the same 2 cores during the run "
