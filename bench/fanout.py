@@ -67,7 +67,8 @@ def search(delivery, plan, log, clients=None, server_pids=None, start_rate=None,
         log(f"  fan-out {delivery.label:<30} {rate:>8.1f} ev/s x {clients} clients: "
             f"{'pass' if result['passed'] else 'FAIL'}  p99 {_ms(result['p99'])}  lost {result['lost']}  "
             f"server cpu {result['server_cpu']:.2f}  {_us(result['cpu_us_per_delivery'])}/delivery  "
-            f"load generator cpu {result['cpu_fraction']:.2f}")
+            f"receiver cpu {result['cpu_fraction']:.2f}  sender cpu {result['sender_cpu']:.2f}, "
+            f"{result['sender_behind_ms']:.0f} ms behind")
         return result["passed"]
 
     while rate <= top:  # climb: to the first failure, and on to the cost figure's top
