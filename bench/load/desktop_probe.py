@@ -3,8 +3,13 @@
 python -m bench.load.desktop_probe --server URL
 Prints `ready` once connected. On `go T N R` it measures from T for N / R seconds, then until all N
 events arrived (or DRAIN_SECONDS passed), and prints `result {...}`: the gaps between ticks of a
-TICK_MS timer on the GUI thread (a gap is how long the GUI thread could not react) and its resident
-memory, sampled every SAMPLE_MS.
+TICK_MS timer on the GUI thread (a gap is how long the GUI thread could not react), its resident
+memory, sampled every SAMPLE_MS, and the CPU its threads used (THREAD_GROUPS).
+
+The threads' user CPU is the measure of their share of the GIL: the socket threads run Python (frame
+parsing, JSON, payload checks) with the GIL held, and release it in their system calls, whose time is
+system CPU. Every hold is time the GUI thread may wait before it can run any Python, a slot or a
+model's data() alike.
 """
 import argparse
 import json
@@ -20,13 +25,17 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.load.senders import parse_go  # noqa: E402
-from bench.procstat import rss_mib  # noqa: E402
+from bench.procstat import rss_mib, thread_cpu_seconds  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 
 TICK_MS = 4
 SAMPLE_MS = 500
 DRAIN_SECONDS = 15
 WARM_UP_SECONDS = 5  # memory growth counts from here
+# Python threads by what their name contains (the first match wins): the GUI thread, python-socketio's
+# and python-engineio's threads; any other thread (Qt's own, stdin) counts as "other".
+THREAD_GROUPS = (("gui", "MainThread"), ("socket_reader", "_read_loop"), ("socket_dispatch", "socketio-dispatch"),
+                 ("socket_other", "_write_loop"), ("socket_other", "socketio"), ("socket_other", "engineio"))
 
 
 class Probe(QObject):
@@ -53,6 +62,7 @@ class Probe(QObject):
     def _measure(self):
         self._tick_timer.start()
         self._sample_timer.start()
+        self._threads_before, self._measured_from = thread_cpu_seconds(os.getpid()), time.monotonic()
 
     def _tick(self):
         now = time.monotonic()
@@ -76,9 +86,26 @@ class Probe(QObject):
                   "gap_p99_ms": percentile(self.gaps, 99), "gap_max_ms": max(self.gaps, default=None),
                   "rss_start_mib": self.rss[0][1] if self.rss else None,
                   "rss_growth_mib": (max(after_warm_up) - after_warm_up[0]) if after_warm_up else None,
-                  "rss": self.rss}
+                  "rss": self.rss,
+                  "cpu_share": thread_shares(self._threads_before, thread_cpu_seconds(os.getpid()),
+                                             now - self._measured_from)}
         print("result " + json.dumps(result), flush=True)
         QApplication.quit()
+
+
+def thread_shares(before, after, seconds):
+    """Return, for each of THREAD_GROUPS and "other", the {"user", "system"} CPU it used over seconds,
+    in fractions of one core."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    shares = {}
+    for tid, (user, system) in after.items():
+        user_before, system_before = before.get(tid, (0.0, 0.0))
+        name = names.get(tid, "")
+        group = next((group for group, part in THREAD_GROUPS if part in name), "other")
+        share = shares.setdefault(group, {"user": 0.0, "system": 0.0})
+        share["user"] += (user - user_before) / seconds
+        share["system"] += (system - system_before) / seconds
+    return {group: {key: round(value, 3) for key, value in share.items()} for group, share in shares.items()}
 
 
 def read_go_lines(probe):
