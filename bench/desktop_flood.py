@@ -66,13 +66,18 @@ def run(lab, plan, log=print):
 
 
 def thread_note(runs):
-    """Say how much of a core the app's threads used (median of runs): the socket threads' user CPU is
-    their share of the GIL."""
+    """Say how much of a core the app's threads used, and where the GUI thread's long gaps went (median of
+    runs): the socket threads' user CPU is their share of the GIL."""
     def share(group, key):
         return median([run["cpu_share"].get(group, {}).get(key, 0.0) for run in runs])
 
     socket_user = median([sum(shares.get("user", 0.0) for group, shares in run["cpu_share"].items()
                               if group.startswith("socket")) for run in runs])
+    def long(key):
+        return median([run["long_gaps"].get(key, 0.0) for run in runs])
+
     return (f"socket threads' Python (user CPU, their GIL share) {socket_user:.0%} of a core "
             f"(reader {share('socket_reader', 'user'):.0%}, dispatch {share('socket_dispatch', 'user'):.0%}), "
-            f"GUI thread {share('gui', 'user') + share('gui', 'system'):.0%}")
+            f"GUI thread {share('gui', 'user') + share('gui', 'system'):.0%}; gaps over {GAP_TARGET_MS:g} ms: "
+            f"{long('ms'):.0f} ms in all, running {long('running'):.0%}, waiting for a core "
+            f"{long('waiting_for_core'):.0%}, blocked (GIL) {long('blocked'):.0%}")

@@ -9,7 +9,9 @@ memory, sampled every SAMPLE_MS, and the CPU its threads used (THREAD_GROUPS).
 The threads' user CPU is the measure of their share of the GIL: the socket threads run Python (frame
 parsing, JSON, payload checks) with the GIL held, and release it in their system calls, whose time is
 system CPU. Every hold is time the GUI thread may wait before it can run any Python, a slot or a
-model's data() alike.
+model's data() alike. Where the long gaps (over LONG_GAP_MS) went is split with the GUI thread's own
+scheduler statistics: running on a core, waiting for a core (the machine is busy), and the rest,
+blocked: waiting for the GIL (the event loop does not sleep while a tick is due).
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ TICK_MS = 4
 SAMPLE_MS = 500
 DRAIN_SECONDS = 15
 WARM_UP_SECONDS = 5  # memory growth counts from here
+LONG_GAP_MS = 16  # figure 6's target; gaps longer than this are split into running, waiting for a core, and blocked
 # Python threads by what their name contains (the first match wins): the GUI thread, python-socketio's
 # and python-engineio's threads; any other thread (Qt's own, stdin) counts as "other".
 THREAD_GROUPS = (("gui", "MainThread"), ("socket_reader", "_read_loop"), ("socket_dispatch", "socketio-dispatch"),
@@ -57,6 +60,7 @@ class Probe(QObject):
         self.start, self.count, self.end = start, count, start + count / rate
         self.received_before = self.window.connection.position.received
         self.gaps, self.rss, self._last = [], [], None
+        self._long = [0.0, 0.0, 0.0]  # the long gaps' milliseconds: in all, on a core, waiting for one
         QTimer.singleShot(max(0, int((start - time.monotonic()) * 1000)), self._measure)
 
     def _measure(self):
@@ -65,10 +69,15 @@ class Probe(QObject):
         self._threads_before, self._measured_from = thread_cpu_seconds(os.getpid()), time.monotonic()
 
     def _tick(self):
-        now = time.monotonic()
+        now, sched = time.monotonic(), gui_schedstat()
         if self._last is not None:
-            self.gaps.append((now - self._last) * 1000)
-        self._last = now
+            gap = (now - self._last) * 1000
+            self.gaps.append(gap)
+            if gap > LONG_GAP_MS and sched and self._last_sched:
+                self._long[0] += gap
+                self._long[1] += (sched[0] - self._last_sched[0]) / 1e6
+                self._long[2] += (sched[1] - self._last_sched[1]) / 1e6
+        self._last, self._last_sched = now, sched
         received = self.window.connection.position.received - self.received_before
         if now > self.end and (received >= self.count or now > self.end + DRAIN_SECONDS):
             self._report(now, received)
@@ -86,11 +95,31 @@ class Probe(QObject):
                   "gap_p99_ms": percentile(self.gaps, 99), "gap_max_ms": max(self.gaps, default=None),
                   "rss_start_mib": self.rss[0][1] if self.rss else None,
                   "rss_growth_mib": (max(after_warm_up) - after_warm_up[0]) if after_warm_up else None,
-                  "rss": self.rss,
+                  "rss": self.rss, "long_gaps": long_gap_shares(*self._long),
                   "cpu_share": thread_shares(self._threads_before, thread_cpu_seconds(os.getpid()),
                                              now - self._measured_from)}
         print("result " + json.dumps(result), flush=True)
         QApplication.quit()
+
+
+def gui_schedstat():
+    """Return the calling thread's (nanoseconds on a core, nanoseconds waiting for one), or None
+    where the kernel does not tell."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stat:
+            on_core, waiting, _slices = stat.read().split()
+    except (OSError, ValueError):
+        return None
+    return int(on_core), int(waiting)
+
+
+def long_gap_shares(total_ms, on_core_ms, waiting_ms):
+    """Return how the long gaps' time split: {"ms", "running", "waiting_for_core", "blocked"} (fractions)."""
+    if not total_ms:
+        return {"ms": 0.0}
+    running, waiting = on_core_ms / total_ms, waiting_ms / total_ms
+    return {"ms": round(total_ms, 1), "running": round(running, 3), "waiting_for_core": round(waiting, 3),
+            "blocked": round(max(0.0, 1 - running - waiting), 3)}
 
 
 def thread_shares(before, after, seconds):
