@@ -122,7 +122,7 @@ class Connection(QObject):
         self._news = NewsInbox()  # filled on python-socketio's threads, taken on the GUI thread
         self._news_delivered = 0.0  # when news last reached the GUI thread (time.monotonic())
         self._news_timer = QTimer(self, singleShot=True)
-        self._news_timer.timeout.connect(self.deliver_news)
+        self._news_timer.timeout.connect(self._deliver_news)
         self._news_waiting.connect(self._on_news_waiting)
         self._http = QNetworkAccessManager(self)
         self._kinds_reply = None
@@ -302,7 +302,7 @@ class Connection(QObject):
         if unusable:
             self.invalid_message.emit(f"Ignored {unusable} malformed events in the history of task "
                                       f"{text.short_id(task_id)}")
-        self.deliver_news()  # what the position held before the history is shown first
+        self._deliver_news()  # what the position held before the history is shown first
         self.history_received.emit(task_id, updates, self.position.news(updates))
 
     # GUI thread: task news, at most once a frame.
@@ -312,11 +312,11 @@ class Connection(QObject):
         """Deliver news now if none was delivered for a frame, else when that frame is over."""
         wait_ms = NEWS_INTERVAL_MS - (time.monotonic() - self._news_delivered) * 1000
         if wait_ms <= 0:
-            self.deliver_news()
+            self._deliver_news()
         elif not self._news_timer.isActive():
             self._news_timer.start(int(wait_ms) + 1)
 
-    def deliver_news(self):
+    def _deliver_news(self):
         """Emit the news gathered so far, in arrival order: tasks_updated and task_list_received (GUI thread)."""
         self._news_timer.stop()
         items = self._news.take()
