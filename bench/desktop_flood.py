@@ -2,7 +2,8 @@
 
 Events are recorded with TaskProgress's own record script, pipelined (one process calling record()
 cannot keep 10,000/s here), spread over TASKS tasks, and reach the app through our server (eventlet)
-and its relay, as in real use.
+and its relay, as in real use. The app's threads' CPU is reported too: the socket threads' user CPU is
+their share of the GIL, which the GUI thread has to wait for (bench/load/desktop_probe.py).
 """
 import contextlib
 
@@ -50,15 +51,33 @@ def run(lab, plan, log=print):
         log(f"  desktop flood: gap p99 {result['gap_p99_ms']:.1f} ms (max {result['gap_max_ms']:.0f} ms), "
             f"RSS growth {result['rss_growth_mib']:.1f} MiB, got {result['received']}/{result['expected']}, "
             f"drained {result['drain_seconds']:.1f}s after the flood, senders "
-            f"{result['sender_behind_ms']:.0f} ms behind (run {repeat + 1})")
+            f"{result['sender_behind_ms']:.0f} ms behind; {thread_note([result])} (run {repeat + 1})")
     gap = median([run["gap_p99_ms"] for run in runs])
     growth = median([run["rss_growth_mib"] for run in runs])
     note = (f"{plan.desktop_rate:,.0f} events/s for {plan.desktop_seconds:g} s over {TASKS} tasks; worst gap "
             f"{median([run['gap_max_ms'] for run in runs]):.0f} ms; received "
             f"{median([run['received'] for run in runs]):,.0f} of {runs[0]['expected']:,}; the app finished "
-            f"{median([run['drain_seconds'] for run in runs]):.1f} s after the last send")
+            f"{median([run['drain_seconds'] for run in runs]):.1f} s after the last send; {thread_note(runs)}")
     return [Row("6. desktop under flood: GUI-thread gap p99", "ms", gap, None, None, None, "",
                 f"≤ {GAP_TARGET_MS:g} ms", at_most(gap, GAP_TARGET_MS), note),
             Row("6. desktop under flood: RSS growth after 5 s", "MiB", growth, None, None, None, "",
                 f"< {GROWTH_TARGET_MIB:g} MiB", None if growth is None else growth < GROWTH_TARGET_MIB,
                 f"RSS at start {median([run['rss_start_mib'] for run in runs]):.0f} MiB")], {"runs": runs}
+
+
+def thread_note(runs):
+    """Say how much of a core the app's threads used, and where the GUI thread's long gaps went (median of
+    runs): the socket threads' user CPU is their share of the GIL."""
+    def share(group, key):
+        return median([run["cpu_share"].get(group, {}).get(key, 0.0) for run in runs])
+
+    socket_user = median([sum(shares.get("user", 0.0) for group, shares in run["cpu_share"].items()
+                              if group.startswith("socket")) for run in runs])
+    def long(key):
+        return median([run["long_gaps"].get(key, 0.0) for run in runs])
+
+    return (f"socket threads' Python (user CPU, their GIL share) {socket_user:.0%} of a core "
+            f"(reader {share('socket_reader', 'user'):.0%}, dispatch {share('socket_dispatch', 'user'):.0%}), "
+            f"GUI thread {share('gui', 'user') + share('gui', 'system'):.0%}; gaps over {GAP_TARGET_MS:g} ms: "
+            f"{long('ms'):.0f} ms in all, running {long('running'):.0%}, waiting for a core "
+            f"{long('waiting_for_core'):.0%}, blocked (GIL) {long('blocked'):.0%}")

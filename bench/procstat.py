@@ -8,6 +8,11 @@ def cpu_seconds(pid):
     return times.user + times.system
 
 
+def thread_cpu_seconds(pid):
+    """Return {thread id: (user, system) CPU seconds so far} for each thread of pid."""
+    return {thread.id: (thread.user_time, thread.system_time) for thread in psutil.Process(pid).threads()}
+
+
 def rss_mib(pid):
     """Return pid's resident memory in MiB."""
     return psutil.Process(pid).memory_info().rss / 2**20

@@ -67,6 +67,25 @@ def text_on(fill):
     return max((QColor("#000000"), QColor("#ffffff")), key=lambda colour: contrast(colour, fill))
 
 
+class StateColours:
+    """The colour of each task state in one palette, and the text that reads on it, worked out once
+    (the task list asks for them for every cell it paints)."""
+
+    def __init__(self, palette):
+        self.key = palette.cacheKey()  # changes when the palette does
+        self._fills = {state: state_colour(palette, state) for state in (None, *TaskState)}
+        self._texts = {state: text_on(fill) for state, fill in self._fills.items()}
+        self.bad = tone(palette, Tone.BAD)
+
+    def of(self, state):
+        """Return the colour of state (None: not known yet)."""
+        return self._fills[state]
+
+    def text_on(self, state):
+        """Return black or white, whichever reads better on the colour of state."""
+        return self._texts[state]
+
+
 def is_dark(palette):
     """Tell whether the palette draws light text on a dark window."""
     return luminance(palette.color(QPalette.ColorRole.Window)) < 0.2

@@ -7,6 +7,10 @@ requests) lives on the GUI thread, in slots. Nothing here blocks the GUI thread:
 on a thread of its own, emitting only queues a packet, and closing hands the (sometimes slow)
 disconnect to a throwaway thread.
 
+Task news (progress events, `task list`s) does not cost one signal per message: it waits in a
+NewsInbox (news_inbox.py) and reaches the GUI thread at most once a frame, in arrival order, however
+many messages brought it; under a flood each queued call would also be one more wait for the GIL.
+
 Nothing lost: where the link stands in the server's event stream (the resume cursor, each task's
 latest seq) is kept by a StreamPosition (stream_position.py), sent with every (re)connection attempt
 (with the server's token when it needs one) so the server replays what was missed, and used to pass
@@ -21,6 +25,7 @@ through a QNetworkAccessManager on the GUI thread, each time the link connects.
 """
 import itertools
 import logging
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,6 +37,7 @@ from shared import protocol
 
 from . import payloads, text
 from .link import Link
+from .news_inbox import News, NewsInbox
 from .stream_position import StreamPosition
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ log = logging.getLogger(__name__)
 RECONNECTION_DELAY = 1.0  # seconds before the first retry; doubled on each failure...
 RECONNECTION_DELAY_MAX = 5.0  # ...up to this
 REQUEST_TIMEOUT_MS = 10_000  # how long a request waits for the server's ack
+NEWS_INTERVAL_MS = 16  # task news reaches the GUI thread at most this often (about one frame)
 
 
 class ConnectionState(StrEnum):
@@ -74,8 +81,9 @@ class Connection(QObject):
     # Tasks' records (TaskUpdates with .record). Their states are not news: a task's state moves on only
     # through its events, so each task's seq runs without gap in what tasks_updated delivers.
     records_received = Signal(object)
-    # New TaskUpdates (never stale), in stream order: one signal per message from the server, so a
-    # flood costs the GUI thread one queued call per batch, not one per event.
+    # New TaskUpdates (never stale) as a news_inbox.News: every update in stream order, each task's
+    # newest, and the final states. At most one signal per NEWS_INTERVAL_MS, however many messages
+    # and events arrived meanwhile, so a flood costs the GUI thread one queued call per frame.
     tasks_updated = Signal(object)
     # Recent tasks' latest state (TaskUpdates, oldest first), and whether the server could not
     # replay what was missed (too old): then events were lost and only latest states are known.
@@ -91,6 +99,7 @@ class Connection(QObject):
     _link_event = Signal(int, str, str)  # link generation, "connected" | "disconnected" | "error", detail
     _ack_arrived = Signal(int, object)  # request id, the ack's arguments
     _error_arrived = Signal(int, str, str)  # link generation, code, message of a `protocol error`
+    _news_waiting = Signal()  # the NewsInbox was empty and is not any more
 
     def __init__(self, parent=None, reconnection_delay=RECONNECTION_DELAY,
                  reconnection_delay_max=RECONNECTION_DELAY_MAX):
@@ -110,6 +119,11 @@ class Connection(QObject):
         self._link_event.connect(self._on_link_event)
         self._ack_arrived.connect(self._on_ack_arrived)
         self._error_arrived.connect(self._on_error_arrived)
+        self._news = NewsInbox()  # filled on python-socketio's threads, taken on the GUI thread
+        self._news_delivered = 0.0  # when news last reached the GUI thread (time.monotonic())
+        self._news_timer = QTimer(self, singleShot=True)
+        self._news_timer.timeout.connect(self._deliver_news)
+        self._news_waiting.connect(self._on_news_waiting)
         self._http = QNetworkAccessManager(self)
         self._kinds_reply = None
 
@@ -288,7 +302,31 @@ class Connection(QObject):
         if unusable:
             self.invalid_message.emit(f"Ignored {unusable} malformed events in the history of task "
                                       f"{text.short_id(task_id)}")
+        self._deliver_news()  # what the position held before the history is shown first
         self.history_received.emit(task_id, updates, self.position.news(updates))
+
+    # GUI thread: task news, at most once a frame.
+
+    @Slot()
+    def _on_news_waiting(self):
+        """Deliver news now if none was delivered for a frame, else when that frame is over."""
+        wait_ms = NEWS_INTERVAL_MS - (time.monotonic() - self._news_delivered) * 1000
+        if wait_ms <= 0:
+            self._deliver_news()
+        elif not self._news_timer.isActive():
+            self._news_timer.start(int(wait_ms) + 1)
+
+    def _deliver_news(self):
+        """Emit the news gathered so far, in arrival order: tasks_updated and task_list_received (GUI thread)."""
+        self._news_timer.stop()
+        items = self._news.take()
+        if items:
+            self._news_delivered = time.monotonic()
+        for item in items:
+            if isinstance(item, News):
+                self.tasks_updated.emit(item)
+            else:
+                self.task_list_received.emit(item.updates, item.reset)
 
     # GUI thread: the connection state.
 
@@ -372,9 +410,8 @@ class Connection(QObject):
     def _take_progress(self, link, updates):
         if link.generation != self._generation:
             return  # dropped meanwhile: the next link resumes from the cursor before these
-        news = self.position.take(updates)
-        if news:
-            self.tasks_updated.emit(news)
+        if self._news.put(self.position.take(updates)):
+            self._news_waiting.emit()
 
     def _on_task_list(self, link, payload):
         task_list = payloads.parse_task_list(payload)
@@ -382,5 +419,6 @@ class Connection(QObject):
             return
         if task_list.unusable:
             self.invalid_message.emit(f"Ignored {task_list.unusable} malformed entries of a task list")
-        self.task_list_received.emit(self.position.take_list(task_list.updates, task_list.cursor),
-                                     task_list.reset)
+        if self._news.put_task_list(self.position.take_list(task_list.updates, task_list.cursor),
+                                    task_list.reset):
+            self._news_waiting.emit()

@@ -34,7 +34,7 @@ SETTINGS_LOG_STEPS = "log/every_step"
 
 WINDOW_TITLE = "Task Progress"
 DEFAULT_SIZE = QSize(980, 680)
-LOG_EACH_UP_TO = 20  # progress updates in one message logged one line each; more are summed up
+LOG_EACH_UP_TO = 20  # progress updates in one delivery logged one line each; more are summed up
 RECORDS_DELAY_MS = 100  # records wanted within this are asked for in one request
 STATE_LABELS = {ConnectionState.CONNECTING: "Connecting to {url}…",
                 ConnectionState.CONNECTED: "Connected to {url}",
@@ -449,21 +449,24 @@ class MainWindow(QMainWindow):
         self.log_view.add_line(f"Started task {short_id(task_id)}", LineKind.RECEIVED)
 
     @Slot(object)
-    def _on_tasks_updated(self, updates):
-        for update in updates:
+    def _on_tasks_updated(self, news):
+        """Show a news_inbox.News: each task's newest update in its row, every update in open
+        history dialogs, and the ends of tasks (every step only when asked) in the log."""
+        for update in news.latest.values():
             self.tasks.apply(update)
-        self._add_to_dialogs(updates)
-        # The log tells the ends of tasks; every step only when asked. A flood is summed up in one
-        # line (every task's end still gets its own), so the log keeps telling what happened
-        # instead of scrolling faster than anyone can read.
+        self.tasks.flush()  # news comes at most once a frame already
+        if self.history_dialogs:
+            self._add_to_dialogs(news.updates)
+        # A flood is summed up in one line (every task's end still gets its own), so the log keeps
+        # telling what happened instead of scrolling faster than anyone can read.
         every_step = self.log_steps.isChecked()
-        if every_step and len(updates) <= LOG_EACH_UP_TO:
-            shown = updates
+        if every_step and len(news.updates) <= LOG_EACH_UP_TO:
+            shown = news.updates
         else:
-            shown = [u for u in updates if u.state.is_final]
+            shown = news.finals
             if every_step:
-                tasks = len({u.task_id for u in updates})
-                self.log_view.add_line(f"{len(updates)} progress updates for {tasks} tasks", LineKind.PROGRESS)
+                self.log_view.add_line(f"{len(news.updates)} progress updates for {len(news.latest)} tasks",
+                                       LineKind.PROGRESS)
         for update in shown:
             kind = LineKind.ERROR if update.state is TaskState.FAILED else LineKind.PROGRESS
             self.log_view.add_line(f"Task {update.short_id} {update.state} {update.percent}%: "

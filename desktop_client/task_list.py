@@ -23,6 +23,7 @@ from shared import protocol
 from shared.protocol import TaskState
 
 from . import colours, timing
+from .colours import StateColours
 from .text import plain_tooltip, short_id
 
 FLUSH_INTERVAL_MS = 16  # about one frame
@@ -31,6 +32,7 @@ WAITING_STATE = "starting"  # shown for a task whose first progress event has no
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ORDER = {None: 0, TaskState.QUEUED: 1, TaskState.RUNNING: 2, TaskState.SUCCEEDED: 3,
                TaskState.FAILED: 4, TaskState.CANCELLED: 5}
+STATE_OF_ORDER = {number: state for state, number in STATE_ORDER.items()}
 
 
 class Column(IntEnum):
@@ -46,6 +48,11 @@ class Column(IntEnum):
     MESSAGE = 7  # the result, the failure reason, or the latest message
 
 
+COLUMN_COUNT = len(Column)
+# The roles data() answers; a view asks for about ten per cell it paints, each a call into Python.
+ANSWERED_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole,
+                            Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+                            Qt.ItemDataRole.AccessibleTextRole})
 HEADERS = {Column.TASK: "Task", Column.KIND: "Kind", Column.PROGRESS: "Progress", Column.STATE: "State",
            Column.STARTED: "Started", Column.TIME: "Time", Column.ACTIONS: "", Column.MESSAGE: "Result / message"}
 
@@ -102,6 +109,9 @@ class TaskListModel(QAbstractTableModel):
         self._pending = {}  # task id -> (newest TaskUpdate not yet shown, whether it arrived live)
         self._kinds = {}  # name -> payloads.TaskKind, for titles and the order of parameters
         self._palette = QApplication.palette()
+        self._colours = StateColours(self._palette)
+        self._bold = QFont()
+        self._bold.setBold(True)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
         self._tick_timer = QTimer(self, interval=TICK_MS)
@@ -111,8 +121,9 @@ class TaskListModel(QAbstractTableModel):
     def set_palette(self, palette):
         """Colour states for palette (the view's)."""
         self._palette = palette
+        self._colours = StateColours(palette)
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMN_COUNT - 1))
 
     def set_kinds(self, kinds):
         """Take the kinds the server runs (payloads.TaskKind), for titles and parameters."""
@@ -162,21 +173,25 @@ class TaskListModel(QAbstractTableModel):
 
     def flush(self):
         """Show every queued update: new rows in one insert, changed rows in one dataChanged."""
+        self._flush_timer.stop()
         pending, self._pending = self._pending, {}
         self._insert([TaskRow(task_id) for task_id in pending if task_id not in self._row_of])
         changed = []
+        records = False  # whether a record came too (then the Kind and Started columns change as well)
         now = time.monotonic()
         for task_id, (update, live) in pending.items():
             row = self._rows[self._row_of[task_id]]
             was_watched = row.state is not None and not row.state.is_final
             row.state, row.percent, row.message = update.state, update.percent, update.message
             row.attempt, row.ts, row.received = update.attempt, update.ts, now
-            self._take_record(row, update)
+            records |= self._take_record(row, update)
             changed.append(self._row_of[task_id])
             # Announce an end the user was waiting for, not every old task the server lists.
             if update.state.is_final and (live or was_watched):
                 self.task_finished.emit(task_id, str(update.state), update.message)
-        self._changed(changed)
+        # Only the columns an event changes: the view then repaints only those cells, and the proxy
+        # sorts again only when sorted by one of them.
+        self._changed(changed, Column.TASK if records else Column.PROGRESS)
         self.want_records([self._rows[n] for n in changed])
 
     def want_records(self, rows=None, again=False):
@@ -232,9 +247,9 @@ class TaskListModel(QAbstractTableModel):
         params = timing.params_summary((row.record or {}).get("params"), kind and kind.params)
         return f"{self.kind_title(row)} · {params}" if params else self.kind_title(row)
 
-    def _changed(self, changed):
+    def _changed(self, changed, first_column=Column.TASK):
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(Column) - 1))
+            self.dataChanged.emit(self.index(min(changed), first_column), self.index(max(changed), COLUMN_COUNT - 1))
 
     def _insert(self, rows):
         if not rows:
@@ -249,11 +264,20 @@ class TaskListModel(QAbstractTableModel):
 
     # QAbstractTableModel
 
+    # Painting calls these hundreds of times a frame (through the proxy's mapping, too), each time
+    # taking the GIL: they are kept to a few cheap lines, and colours are worked out once per palette.
+
+    def index(self, row, column, parent=QModelIndex()):
+        # One call into Python instead of three (QAbstractTableModel's checks rowCount and columnCount).
+        if 0 <= row < len(self._rows) and 0 <= column < COLUMN_COUNT and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else COLUMN_COUNT
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -261,9 +285,9 @@ class TaskListModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if role not in ANSWERED_ROLES or not index.isValid():
             return None
-        row, column = self._rows[index.row()], Column(index.column())
+        row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
         if role == SORT_ROLE:
@@ -274,13 +298,11 @@ class TaskListModel(QAbstractTableModel):
             return plain_tooltip(text) if text else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == Column.STATE:
-                return colours.state_colour(self._palette, row.state)
+                return self._colours.of(row.state)
             if column == Column.MESSAGE and timing.outcome(row.view())[0] == "failure":
-                return colours.tone(self._palette, colours.Tone.BAD)
+                return self._colours.bad
         if role == Qt.ItemDataRole.FontRole and column == Column.STATE:
-            font = QFont()
-            font.setBold(True)
-            return font
+            return self._bold
         if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.PROGRESS:
             return f"{row.percent}%"
         return None
@@ -373,6 +395,10 @@ class TaskFilter(QSortFilterProxyModel):
 class ProgressBarDelegate(QStyledItemDelegate):
     """Draw a number from 0 to 100 as a progress bar in the colour of its task's state."""
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._colours = None  # StateColours of the palette last painted with
+
     def paint(self, painter, option, index):
         item = QStyleOptionViewItem(option)
         self.initStyleOption(item, index)
@@ -389,10 +415,11 @@ class ProgressBarDelegate(QStyledItemDelegate):
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
         palette = QPalette(option.palette)
-        state = index.siblingAtColumn(Column.STATE).data(SORT_ROLE)
-        fill = colours.state_colour(option.palette, next((s for s, n in STATE_ORDER.items() if n == state), None))
-        palette.setColor(QPalette.ColorRole.Highlight, fill)
-        palette.setColor(QPalette.ColorRole.HighlightedText, colours.text_on(fill))
+        if self._colours is None or self._colours.key != option.palette.cacheKey():
+            self._colours = StateColours(option.palette)
+        state = STATE_OF_ORDER.get(index.siblingAtColumn(Column.STATE).data(SORT_ROLE))
+        palette.setColor(QPalette.ColorRole.Highlight, self._colours.of(state))
+        palette.setColor(QPalette.ColorRole.HighlightedText, self._colours.text_on(state))
         bar.palette = palette
         bar.fontMetrics = option.fontMetrics
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)

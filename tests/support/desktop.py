@@ -57,8 +57,8 @@ class DeliveredEvents(QObject):
         connection.task_list_received.connect(self._on_task_list)
 
     @Slot(object)
-    def _on_progress(self, updates):
-        self.updates.extend(updates)
+    def _on_progress(self, news):
+        self.updates.extend(news.updates)
 
     @Slot(object, bool)
     def _on_task_list(self, updates, reset):
