@@ -2,14 +2,18 @@
 
 Events are recorded with TaskProgress's own record script, pipelined (one process calling record()
 cannot keep 10,000/s here), spread over TASKS tasks, and reach the app through our server (eventlet)
-and its relay, as in real use. The app's threads' CPU is reported too: the socket threads' user CPU is
+and its relay, as in real use. The app runs on a core of its own and everything else (server, Redis,
+sender) on the other, as on a user's machine where the server runs elsewhere; on one shared core the
+gaps measure the machine's scheduler more than the app. The app's threads' CPU is reported too: the socket threads' user CPU is
 their share of the GIL, which the GUI thread has to wait for (bench/load/desktop_probe.py).
 """
 import contextlib
+import os
 
 from bench.children import go_time, python_child
 from bench.delivery import STARTUP_TIMEOUT, sender_for
 from bench.figures import Row, at_most
+from bench.procstat import pin
 from bench.stack import OURS
 from bench.stats import median
 
@@ -30,6 +34,13 @@ def flood(system, plan):
         senders = [stack.enter_context(sender_for(system, TASKS // SENDERS, "ours-pipelined")) for _ in range(SENDERS)]
         for child in [probe, *senders]:
             child.wait_line("ready", STARTUP_TIMEOUT)
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > 1:
+            pin(probe.process.pid, cores[-1:])
+            for pid in [system.server.process.pid, system.redis.process.pid, *(s.process.pid for s in senders)]:
+                pin(pid, cores[:-1])
+            stack.callback(lambda: [pin(pid, cores) for pid in (system.server.process.pid,
+                                                                system.redis.process.pid)])
         start = go_time(0.5)
         for sender in senders:
             sender.send(f"go {start} {count} {per_sender}")

@@ -1,4 +1,6 @@
 """CPU time and resident memory of a process (psutil)."""
+import os
+
 import psutil
 
 
@@ -11,6 +13,16 @@ def cpu_seconds(pid):
 def thread_cpu_seconds(pid):
     """Return {thread id: (user, system) CPU seconds so far} for each thread of pid."""
     return {thread.id: (thread.user_time, thread.system_time) for thread in psutil.Process(pid).threads()}
+
+
+def pin(pid, cores):
+    """Keep every thread of pid (and those it starts later) on cores; return cores."""
+    for thread in psutil.Process(pid).threads():
+        try:
+            os.sched_setaffinity(thread.id, cores)
+        except ProcessLookupError:  # the thread ended meanwhile
+            pass
+    return cores
 
 
 def rss_mib(pid):
