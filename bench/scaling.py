@@ -36,6 +36,7 @@ def _search(delivery, plan, log, clients, server_pids=None):
                                 start_rate=start, cost_span=1)  # no climb past the first failure
     best = max((s for s in steps if s["passed"]), key=lambda s: s["rate"], default=None)
     return {"clients": clients, "held_deliveries": held * clients if held else None,
+            "first_step": {key: steps[0][key] for key in ("rate", "p50", "p99", "cpu_us_per_delivery")},
             "cpu_us_per_delivery": best["cpu_us_per_delivery"] if best else None,
             "server_cpu": best["server_cpu"] if best else None,
             "load_generator_cpu": best["cpu_fraction"] if best else None, "steps": steps}
@@ -91,8 +92,15 @@ def growth_rows(growth, plan):
 
 
 def _cost_note(mine, theirs):
+    first = mine["first_step"]
     return (f"server CPU per delivery at the highest rate held: ours {_us(mine)}, baseline {_us(theirs)}; "
-            f"ours' server {mine['server_cpu'] or 0:.2f} core, load generator {mine['load_generator_cpu'] or 0:.2f} core")
+            f"ours' server {mine['server_cpu'] or 0:.2f} core, receiver {mine['load_generator_cpu'] or 0:.2f} core; "
+            f"ours' first step ({first['rate']:g} events/s): p50 {_ms(first['p50'])}, p99 {_ms(first['p99'])}, "
+            f"{_us(first)} per delivery")
+
+
+def _ms(value):
+    return "—" if value is None else f"{value:.1f} ms"
 
 
 def server_rows(results, plan):
