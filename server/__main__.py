@@ -42,6 +42,8 @@ from shared import protocol  # noqa: E402
 
 log = logging.getLogger("server")
 
+BUFFER_BYTES = 1024  # each eventlet connection's read and write buffers (see small_buffer_protocol)
+
 
 def main():
     """Start the server on SERVER_HOST:SERVER_PORT."""
@@ -133,7 +135,24 @@ def serve_eventlet(app, listener, max_connections):
 
     # A websocket holds one of the server's green threads for its whole life, and eventlet's default
     # pool (1,024) would leave every later client waiting in the listen backlog.
-    eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections)
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections,
+                         protocol=small_buffer_protocol())
+
+
+def small_buffer_protocol():
+    """Return eventlet's HTTP protocol class with buffers sized for our requests and replies."""
+    import eventlet.wsgi
+
+    class SmallBufferProtocol(eventlet.wsgi.HttpProtocol):
+        # A websocket keeps the buffers of the request that opened it for its whole life without
+        # using them (frames go straight to the socket). With eventlet's 8 KiB + 16 KiB an idle
+        # client cost 6 KiB more (bench/findings.md, figure 7). Headers longer than this take another
+        # system call, a bigger body goes straight to the socket; unbuffered writes would lose data
+        # (eventlet's writelines), so the write buffer stays.
+        rbufsize = BUFFER_BYTES
+        wbufsize = BUFFER_BYTES
+
+    return SmallBufferProtocol
 
 
 def serve_threading(app, listener):
