@@ -50,6 +50,8 @@ every process on the machine), so a system that falls behind pays for it in its 
   the gaps between ticks of a 4 ms timer on the GUI thread, and the process's resident memory.
 - **7. Idle connections**: fresh servers; one Node process per server opens the connections and holds
   them past the server's 25 s ping interval; a connection counts when it is still up and heard a ping.
+  A server that stops taking clients holds what it took. Threading mode: steps of connections until
+  one is not held, or the next would take half of the machine's process ids (4 threads per client).
 """
 
 

@@ -23,9 +23,10 @@ class Plan:
     desktop_rate: float = 10_000
     desktop_seconds: float = 30
     desktop_repeats: int = 2  # 30 s floods: two keep the full run near 15 minutes
-    idle_connections: int = 1000
+    idle_connections: int = 10_000  # offered to each eventlet server
     idle_hold_seconds: float = 30  # longer than the server's 25 s ping interval: heartbeats must pass
     idle_repeats: int = 2
+    idle_threading_steps: tuple = (2000, 4000)  # threading mode's ceiling search (idle_connections.py)
     modes: tuple = ("eventlet", "threading")  # the async modes each figure measures ours and the baseline in
 
 
@@ -36,5 +37,6 @@ QUICK = replace(FULL, name="quick", repeats=1, target_repeats=1, sweep_rates=(10
 SMOKE = replace(FULL, name="smoke", repeats=1, target_repeats=1, target_rate=200, sweep_rates=(200,), point_seconds=0.5,
                 fanout_clients=5, fanout_step_seconds=0.5, fanout_start_rate=50, fanout_steps=2,
                 cost_calls=50, cost_tasks=3, clicks=3, startup_runs=1, desktop_rate=500, desktop_seconds=2,
-                desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1, modes=("eventlet",))
+                desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1,
+                idle_threading_steps=(10,), modes=("eventlet",))
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}
