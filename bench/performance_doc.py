@@ -59,9 +59,12 @@ every process on the machine), so a system that falls behind pays for it in its 
 - **5. Start → ready**: `bench/startup.py` (median of its runs of `run_all.py --no-desktop`).
 - **6. Desktop flood**: the real main window offscreen, connected to our server; events recorded with
   TaskProgress's record script (pipelined, since one process calling `record()` cannot keep 10,000/s);
-  the gaps between ticks of a 4 ms timer on the GUI thread, and the process's resident memory.
+  the gaps between ticks of a 4 ms timer on the GUI thread, and the process's resident memory. The app
+  runs on one core, the server, Redis and the sender on the other (as the server would be elsewhere).
 - **7. Idle connections**: fresh servers; one Node process per server opens the connections and holds
   them past the server's 25 s ping interval; a connection counts when it is still up and heard a ping.
+  A server that stops taking clients holds what it took. Threading mode: steps of connections until
+  one is not held, or the next would take half of the machine's process ids (4 threads per client).
 - **8. Redis memory**: a private Redis with the default settings; demo tasks recorded through
   TaskProgress's own scripts as the server and worker record them (no worker: no time spent). Bytes per
   task: used_memory's growth over 2,000 tasks of one length; per event: the difference between the two

@@ -28,11 +28,12 @@ class Plan:
     desktop_rate: float = 10_000
     desktop_seconds: float = 30
     desktop_repeats: int = 2  # 30 s floods: two keep the full run near 15 minutes
-    idle_connections: int = 1000
+    idle_connections: int = 10_000  # offered to each eventlet server
     idle_hold_seconds: float = 30  # longer than the server's 25 s ping interval: heartbeats must pass
     idle_repeats: int = 2
     redis_sample_tasks: int = 2000  # tasks recorded per length for figure 8's bytes per task
     redis_day_tasks: int = 30_000  # figure 8's simulated day: 3 x TASK_RETENTION_COUNT shows the plateau
+    idle_threading_steps: tuple = (2000, 4000)  # threading mode's ceiling search (idle_connections.py)
     modes: tuple = ("eventlet", "threading")  # the async modes each figure measures ours and the baseline in
 
 
@@ -45,5 +46,5 @@ SMOKE = replace(FULL, name="smoke", repeats=1, target_repeats=1, target_rate=200
                 fanout_cost_span=2, fanout_bisections=0, scaling_clients=(2, 5),
                 cost_calls=50, cost_tasks=3, clicks=3, startup_runs=1, desktop_rate=500, desktop_seconds=2,
                 desktop_repeats=1, idle_connections=10, idle_hold_seconds=1, idle_repeats=1, redis_sample_tasks=20,
-                redis_day_tasks=100, modes=("eventlet",))
+                redis_day_tasks=100, idle_threading_steps=(10,), modes=("eventlet",))
 PLANS = {plan.name: plan for plan in (FULL, QUICK, SMOKE)}

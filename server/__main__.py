@@ -36,10 +36,13 @@ import gc  # noqa: E402
 import logging  # noqa: E402
 import socket  # noqa: E402
 
+from server import open_files  # noqa: E402
 from server.app import create_app  # noqa: E402
 from shared import protocol  # noqa: E402
 
 log = logging.getLogger("server")
+
+BUFFER_BYTES = 1024  # each eventlet connection's read and write buffers (see small_buffer_protocol)
 
 
 def main():
@@ -50,6 +53,7 @@ def main():
                         format=f"%(asctime)s {log_format}" if settings.log_timestamps else log_format)
     # One line per request is noise next to the app's own log; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    open_file_limit = open_files.raise_limit()  # one per client connection: 1,024 would cap the clients
     try:
         listener = listen(settings.server_host, settings.server_port)
     except OSError as exc:
@@ -63,11 +67,11 @@ def main():
     if not task_progress.ping():
         log.error("%s", task_progress.unavailable_error())
     # Only now, with the real address: a line that says "serving" must never precede a failed bind.
-    log.info("serving on %s (async mode %s, Redis %s)", listening_url(listener), settings.async_mode,
-             config.redacted(settings.redis_url))
+    log.info("serving on %s (async mode %s, Redis %s, open-file limit %d)", listening_url(listener),
+             settings.async_mode, config.redacted(settings.redis_url), open_file_limit)
     announce_access(settings, app.extensions["security"], listening_url(listener))
     if settings.async_mode == "eventlet":
-        serve_eventlet(app, listener)
+        serve_eventlet(app, listener, open_files.connection_capacity(open_file_limit))
     else:
         serve_threading(app, listener)
 
@@ -125,11 +129,30 @@ def listening_url(listener):
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve_eventlet(app, listener):
-    """Serve app with eventlet's WSGI server on listener."""
+def serve_eventlet(app, listener, max_connections):
+    """Serve app with eventlet's WSGI server on listener, holding up to max_connections at once."""
     import eventlet.wsgi
 
-    eventlet.wsgi.server(listener, app, log_output=False)
+    # A websocket holds one of the server's green threads for its whole life, and eventlet's default
+    # pool (1,024) would leave every later client waiting in the listen backlog.
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections,
+                         protocol=small_buffer_protocol())
+
+
+def small_buffer_protocol():
+    """Return eventlet's HTTP protocol class with buffers sized for our requests and replies."""
+    import eventlet.wsgi
+
+    class SmallBufferProtocol(eventlet.wsgi.HttpProtocol):
+        # A websocket keeps the buffers of the request that opened it for its whole life without
+        # using them (frames go straight to the socket). With eventlet's 8 KiB + 16 KiB an idle
+        # client cost 6 KiB more (bench/findings.md, figure 7). Headers longer than this take another
+        # system call, a bigger body goes straight to the socket; unbuffered writes would lose data
+        # (eventlet's writelines), so the write buffer stays.
+        rbufsize = BUFFER_BYTES
+        wbufsize = BUFFER_BYTES
+
+    return SmallBufferProtocol
 
 
 def serve_threading(app, listener):

@@ -37,7 +37,8 @@ def on_connect(auth=None):
         log.warning("refused connection from %s (%s): %s", request.sid, request.remote_addr, error.message)
         raise ConnectionRefusedError(error.message, error.as_payload()) from None
     current_app.extensions["relay"].join(request.sid, cursor, batch)
-    emit(protocol.SYSTEM_HEALTH, current_app.extensions["health"].current())
+    # To this process's own client: through the message queue, every server would get a copy.
+    emit(protocol.SYSTEM_HEALTH, current_app.extensions["health"].current(), ignore_queue=True)
 
 
 @socketio.on("disconnect", namespace=protocol.NAMESPACE)

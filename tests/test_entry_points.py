@@ -1,10 +1,12 @@
 """Entry points that behave: --help, one-line configuration errors, only their own settings, .env,
 and a server that says "serving on" only once it listens, in its own words when it cannot."""
 import os
+import resource
 import socket
 import subprocess
 import sys
 
+import psutil
 import pytest
 import requests
 
@@ -110,6 +112,22 @@ def test_serving_on_names_the_address_bound(redis_server, log_dir, async_mode):
                           SERVER_HOST="localhost")
     try:
         assert f"serving on http://127.0.0.1:{server.port} (async mode {async_mode}" in server.log_text()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "threading"])
+def test_the_server_raises_its_open_file_limit_to_hold_thousands_of_clients(redis_server, log_dir, async_mode):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))  # most systems' default, inherited
+    try:
+        server = start_server(redis_server.url, log_dir, async_mode, name=f"server-open-files-{async_mode}")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        limit = psutil.Process(server.process.pid).rlimit(resource.RLIMIT_NOFILE)
+        assert limit == (hard, hard)
+        assert f"open-file limit {hard})" in server.log_text()
     finally:
         server.stop()
 

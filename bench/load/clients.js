@@ -79,4 +79,4 @@ function say(word, payload) {
   process.stdout.write(payload === undefined ? `${word}\n` : `${word} ${JSON.stringify(payload)}\n`);
 }
 
-module.exports = { parseArgs, monotonic, connectAll, summarize, cpuFraction, say };
+module.exports = { parseArgs, monotonic, openClient, connectAll, summarize, cpuFraction, say };
