@@ -7,7 +7,10 @@ the article's /bg answers only when its worker's new SocketIO emits "background 
 """
 import threading
 import time
-import requests
+import http.client
+import json
+import urllib.parse
+
 import socketio
 
 from bench.figures import Row, at_most
@@ -25,7 +28,8 @@ class Watcher:
 
     def __init__(self, url):
         self.first, self.running, self.messages = {}, {}, []
-        self.http = requests.Session()  # one kept-alive connection, as the page's fetch() has
+        address = urllib.parse.urlsplit(url)  # one kept-alive connection, as the page's fetch() has
+        self.http = http.client.HTTPConnection(address.hostname, address.port, timeout=WAIT_SECONDS)
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on(protocol.TASK_PROGRESS, self._on_progress, namespace=protocol.NAMESPACE)
@@ -56,11 +60,20 @@ class Watcher:
         self.http.close()
 
 
-def http_start(watcher, url):
+def request(watcher, method, path, body=None):
+    """Send one request on the watcher's connection; return the reply's body (an error unless 2xx)."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    watcher.http.request(method, path, body=body, headers=headers)
+    reply = watcher.http.getresponse()
+    data = reply.read()
+    if not 200 <= reply.status < 300:
+        raise RuntimeError(f"{method} {path}: {reply.status} {data[:200]!r}")
+    return data
+
+
+def http_start(watcher):
     """POST /tasks for a zero-second task; return its id."""
-    reply = watcher.http.post(url + protocol.ROUTE_TASKS, json={"seconds": 0}, timeout=WAIT_SECONDS)
-    reply.raise_for_status()
-    return reply.json()["task_id"]
+    return json.loads(request(watcher, "POST", protocol.ROUTE_TASKS, b'{"seconds": 0}'))["task_id"]
 
 
 def socket_start(watcher):
@@ -78,11 +91,11 @@ def click_ours(watcher, start):
     return tuple(None if at is None else (at - clicked) * 1000 for at in (first, running))
 
 
-def click_baseline(watcher, url):
+def click_baseline(watcher):
     """Open /bg for a zero-second task; return ms to the worker's first message."""
     seen = len(watcher.messages)
     clicked = time.monotonic()
-    watcher.http.get(url + protocol.ROUTE_BACKGROUND + "?seconds=0", timeout=WAIT_SECONDS).raise_for_status()
+    request(watcher, "GET", protocol.ROUTE_BACKGROUND + "?seconds=0")
     new = lambda: [at for at, data in watcher.messages[seen:] if data == protocol.BACKGROUND_STARTING]  # noqa: E731
     watcher.wait(lambda: new() and watcher.messages[-1][1] == protocol.BACKGROUND_COMPLETE)
     return (new()[0] - clicked) * 1000 if new() else None
@@ -93,9 +106,9 @@ def measure(system, plan):
     watcher = Watcher(system.url)
     try:
         if system.kind == BASELINE:
-            return {"http": [_paced(lambda: click_baseline(watcher, system.url)) for _ in range(plan.clicks)]}
+            return {"http": [_paced(lambda: click_baseline(watcher)) for _ in range(plan.clicks)]}
         samples = {}
-        for way, start in (("http", lambda: http_start(watcher, system.url)), ("socket", lambda: socket_start(watcher))):
+        for way, start in (("http", lambda: http_start(watcher)), ("socket", lambda: socket_start(watcher))):
             clicks = [_paced(lambda: click_ours(watcher, start)) for _ in range(plan.clicks)]
             samples[way] = [first for first, _running in clicks]
             samples[f"{way}_running"] = [running for _first, running in clicks]

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 STEP_SECONDS = 0.5
 TIME_LIMIT_SLACK = 30.0  # seconds a task may overrun factor x its expected length...
 HARD_LIMIT_GRACE = 30.0  # ...and after the soft limit, before its process is killed
+RELAY_TURN_SECONDS = 0.0001  # see start_checked
 MAX_ERROR_CHARS = 1000  # of an exception's message kept in a failed task's record
 
 
@@ -55,8 +56,9 @@ def start_checked(kind, params):
     progress.get().create(task_id, kind.name, params, message)
     # The relay has the `queued` event now; under eventlet it runs only when this request waits,
     # and Celery's publish below takes a millisecond or more. Let it send the event first: the
-    # click shows its task at once.
-    current_app.extensions["socketio"].sleep(0)
+    # click shows its task at once. Not sleep(0): eventlet would resume this request before it
+    # polls the sockets, so the relay, waiting on its socket to Redis, would not run.
+    current_app.extensions["socketio"].sleep(RELAY_TURN_SECONDS)
     expected = min(float(kind.expected_seconds(params)), protocol.MAX_TASK_SECONDS)
     soft, hard = time_limits(expected, settings.task_time_limit_factor)
     args, kwargs = kind.arguments(task_id, params)
