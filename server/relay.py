@@ -10,7 +10,7 @@ events it holds.
 Sending one message to every client costs the server about the same per client whatever the
 message holds (a websocket frame, a system call), so under a steady flow the relay gathers events
 into fewer, larger batches: after each batch it waits ``pace(clients)`` before reading again, 0.2 ms
-per batch client, at most 50 ms. One client waits 0.2 ms; a hundred wait 20 ms (about a display
+per batch client, at most 50 ms, none for fewer than five clients; a hundred wait 20 ms (about a display
 frame), so at 200 events/s each message holds about four events and costs a quarter as much per
 event. An event after a quiet spell goes out at once; nothing is dropped, only gathered.
 """
@@ -31,6 +31,7 @@ BLOCK_MS = 50  # longest wait before a newly connected client is served
 BATCH = 1000
 PACE_PER_CLIENT = 0.0002  # seconds between batches per batch client (see pace())
 MAX_PACE = 0.05
+MIN_PACE = 0.001
 
 
 class Relay:
@@ -138,5 +139,10 @@ class Relay:
 
 
 def pace(clients):
-    """Return how long the relay waits after a batch to clients before reading the next one."""
-    return min(MAX_PACE, clients * PACE_PER_CLIENT)
+    """Return how long the relay waits after a batch to clients before reading the next one.
+
+    No wait under MIN_PACE: a few clients cost little per message, and eventlet's hub sleeps at least a
+    millisecond (its poll's resolution), which would hold every event to one client back by that much.
+    """
+    wait = min(MAX_PACE, clients * PACE_PER_CLIENT)
+    return wait if wait >= MIN_PACE else 0
