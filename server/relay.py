@@ -96,28 +96,39 @@ class Relay:
                 time.sleep(1)
 
     def _serve_joins(self, last_id):
+        joined = []
         while True:
             try:
-                sid, cursor, batch = self._joins.get_nowait()
+                joined.append(self._joins.get_nowait())
             except queue.Empty:
-                return
-            self._catch_up(sid, cursor, batch, last_id)
+                break
+        # Clients that get the task list get one list, read and encoded once for all of them: after
+        # a server restart every page reconnects at once.
+        needs_list = {}  # reset -> sids
+        for sid, cursor, batch in joined:
+            if not self._replay(sid, cursor, batch, last_id):
+                needs_list.setdefault(cursor is not None, []).append(sid)
+        if needs_list:
+            tasks = self._store.recent()
+            for reset, sids in needs_list.items():
+                self._socketio.emit(protocol.TASK_LIST, {"tasks": tasks, "cursor": last_id, "reset": reset},
+                                    namespace=protocol.NAMESPACE, to=sids, ignore_queue=True)
+        for sid, _cursor, batch in joined:
             self._socketio.server.enter_room(sid, LIVE_BATCH_ROOM if batch else LIVE_ROOM,
                                              namespace=protocol.NAMESPACE)
 
-    def _catch_up(self, sid, cursor, batch, last_id):
+    def _replay(self, sid, cursor, batch, last_id):
+        """Send sid every event after its cursor up to last_id; return False when it needs the task list."""
         if cursor is not None and self._store.can_resume(cursor, last_id):
             events = self._store.events_between(cursor, last_id)
             send = self._send_batch if batch else self._send_each
             for start in range(0, len(events), BATCH):
                 send(events[start:start + BATCH], sid)
             log.info("replayed %d events to %s after %s", len(events), sid, cursor)
-            return
+            return True
         if cursor is not None:
             log.info("cursor %s of %s is no longer retained: sending the task list", cursor, sid)
-        self._socketio.emit(protocol.TASK_LIST, {"tasks": self._store.recent(), "cursor": last_id,
-                                                 "reset": cursor is not None},
-                            namespace=protocol.NAMESPACE, to=sid, ignore_queue=True)
+        return False
 
     # Each server process runs its own relay: never echo through the message queue.
 

@@ -73,3 +73,32 @@ def test_clients_of_single_events_are_not_paced():
     socketio = run({LIVE_ROOM: ["a", "b"]}, [events("1-0", "2-0"), events("3-0")])
     assert socketio.slept == []
     assert [data["cursor"] for _, _, data in socketio.emitted] == ["1-0", "2-0", "3-0"]
+
+
+def test_clients_joining_together_get_one_task_list_read_once_then_the_live_room():
+    """After a server restart every page reconnects at once: one read of the recent tasks serves them."""
+    class Store(FakeStore):
+        recent_reads = 0
+
+        def can_resume(self, cursor, last_id):
+            return False  # every cursor is too old here
+
+        def recent(self):
+            Store.recent_reads += 1
+            return [{"task_id": "t"}]
+
+    class SocketIO(FakeSocketIO):
+        def enter_room(self, sid, room, namespace):
+            self.emitted.append(("enter", sid, room))
+
+    socketio = SocketIO({})
+    relay_ = Relay(socketio, Store([]))
+    for sid, cursor in (("a", None), ("b", None), ("c", "1-0")):
+        relay_._joins.put((sid, cursor, True))
+    relay_._serve_joins("5-0")
+    assert Store.recent_reads == 1
+    lists = [(to, data["reset"]) for event, to, data in socketio.emitted if event == protocol.TASK_LIST]
+    assert sorted(lists) == [(["a", "b"], False), (["c"], True)]
+    entered = [item for item in socketio.emitted if item[0] == "enter"]
+    assert entered == [("enter", sid, LIVE_BATCH_ROOM) for sid in "abc"]
+    assert socketio.emitted.index(entered[0]) == len(lists)  # the lists went out before anyone went live
