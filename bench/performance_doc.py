@@ -107,7 +107,7 @@ def page(rows, data, meta, with_plot, with_cost_plot=False, with_memory_plot=Fal
     parts = [
         "# Performance",
         f"Measured {meta['date']} with `{meta['command']}` (plan *{meta['plan']}*), wall time "
-        f"{meta['wall_seconds'] / 60:.1f} min. To reproduce: `./dev bench` (about 35 minutes; `--quick` "
+        f"{meta['wall_seconds'] / 60:.1f} min. To reproduce: `./dev bench` (about 25 minutes; `--quick` "
         "for a short run, `--only fanout` for one figure: latency, fanout, scaling, cost, click, startup, "
         "desktop, idle, redis). Raw results: `bench/results/latest.json` (not committed).",
         "## Machine\n\n| | |\n|---|---|\n" + machine,

@@ -68,10 +68,11 @@ def cost_plot(ladder, growth, path, title):
         cost_axis = axes[0][2]
         for name, results in growth.items():
             colour, line = STYLES.get(name, ("black", "-"))
-            points = [(r["clients"], r["cpu_us_per_delivery"]) for r in results if r["cpu_us_per_delivery"]]
+            points = [(r["clients"], r["first_step"]["cpu_us_per_delivery"]) for r in results
+                      if r.get("first_step", {}).get("cpu_us_per_delivery")]
             if points:
                 cost_axis.plot(*zip(*points), line, color=colour, marker="o", label=name)
-        cost_axis.set_title("CPU per delivery at the rate held (eventlet)")
+        cost_axis.set_title("CPU per delivery at 2,500 deliveries/s (eventlet)")
         cost_axis.set_ylabel("µs of server CPU per delivery")
         for axis in axes[0][1:]:
             axis.set_xlabel("clients")
