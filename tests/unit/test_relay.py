@@ -32,6 +32,7 @@ class FakeSocketIO:
         self.rooms, self.emitted, self.slept = rooms, [], []
         self.server = self
         self.manager = self
+        self.async_mode = "eventlet"
 
     def get_participants(self, namespace, room):
         return iter([(sid, sid) for sid in self.rooms.get(room, [])])
@@ -57,6 +58,11 @@ def run(rooms, reads):
 @pytest.mark.parametrize("clients, expected", [(1, 0), (4, 0), (5, 0.001), (100, 0.02), (150, 0.03), (10_000, relay.MAX_PACE)])
 def test_pace_grows_with_the_batch_clients_up_to_a_cap(clients, expected):
     assert relay.pace(clients) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("clients, expected", [(2, 0), (3, 0.0012), (100, 0.04), (1000, relay.MAX_PACE)])
+def test_threading_paces_twice_as_long_its_sends_cost_twice_as_much(clients, expected):
+    assert relay.pace(clients, "threading") == pytest.approx(expected)
 
 
 def test_after_each_batch_the_relay_waits_its_pace_and_sends_every_event_in_order():
