@@ -195,18 +195,6 @@ def test_config_accepts(env, field, value):
     assert getattr(config.load(env), field) == value
 
 
-@pytest.mark.parametrize("env, named", [
-    ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"), ({"LOG_TIMESTAMPS": "2"}, "LOG_TIMESTAMPS"),
-    ({"SERVER_HOST": "127.0.0.1:5000"}, "SERVER_HOST"), ({"SERVER_HOST": "-bad-.example"}, "SERVER_HOST"),
-    ({"SERVER_HOST": "a b"}, "SERVER_HOST"), ({"REDIS_URL": "redis://host:99999/0"}, "REDIS_URL"),
-    ({"REDIS_URL": "redis://host:6379/db0"}, "REDIS_URL"),
-    ({"TASK_LEASE_SECONDS": "nan"}, "TASK_LEASE_SECONDS"),
-])
-def test_config_rejects(env, named):
-    with pytest.raises(config.ConfigError, match=named):
-        config.load(env)
-
-
 def test_a_rejected_redis_url_keeps_its_password_out_of_the_message():
     with pytest.raises(config.ConfigError) as caught:
         config.load({"REDIS_URL": "redis://:hunter2@host:port/0"})

@@ -73,17 +73,6 @@ def test_config_reads_the_environment():
     assert settings.server_url == "http://127.0.0.1:8080"
 
 
-@pytest.mark.parametrize("env, mentions", [
-    ({"SERVER_PORT": "http"}, "SERVER_PORT"), ({"SERVER_PORT": "70000"}, "SERVER_PORT"),
-    ({"SOCKETIO_ASYNC_MODE": "gevent"}, "SOCKETIO_ASYNC_MODE"), ({"REDIS_URL": "localhost"}, "REDIS_URL"),
-    ({"BACKGROUND_TASK_SECONDS": "-1"}, "BACKGROUND_TASK_SECONDS"),
-    ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"),
-])
-def test_config_rejects_unusable_values_by_name(env, mentions):
-    with pytest.raises(config.ConfigError, match=mentions):
-        config.load(env)
-
-
 def test_redacted_hides_passwords():
     assert config.redacted("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
     assert config.redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

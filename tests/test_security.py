@@ -807,20 +807,6 @@ def test_when_a_token_is_required(env, requires):
     assert config.load(env).requires_token is requires
 
 
-@pytest.mark.parametrize("env, mentions", [
-    ({"AUTH_TOKEN": "short"}, "AUTH_TOKEN"), ({"INSECURE_NO_TOKEN": "maybe"}, "INSECURE_NO_TOKEN"),
-    ({"ALLOWED_ORIGINS": "evil.example"}, "ALLOWED_ORIGINS"),
-    ({"ALLOWED_ORIGINS": "https://x.example/path"}, "ALLOWED_ORIGINS"),
-    ({"ALLOWED_HOSTS": "http://x.example/"}, "ALLOWED_HOSTS"), ({"TASK_START_RATE": "0"}, "TASK_START_RATE"),
-    ({"TASK_START_BURST": "many"}, "TASK_START_BURST"),
-    ({"MAX_ACTIVE_TASKS_PER_CLIENT": "0"}, "MAX_ACTIVE_TASKS_PER_CLIENT"),
-    ({"MAX_QUEUED_TASKS": "-1"}, "MAX_QUEUED_TASKS"),
-])
-def test_security_settings_reject_unusable_values_by_name(env, mentions):
-    with pytest.raises(config.ConfigError, match=mentions):
-        config.load(env)
-
-
 def test_limits_are_read_from_the_environment():
     settings = config.load({"TASK_START_BURST": "5000", "TASK_START_RATE": "2500.5",
                             "MAX_ACTIVE_TASKS_PER_CLIENT": "3000", "MAX_QUEUED_TASKS": "20000"})
