@@ -65,8 +65,8 @@ def search(delivery, plan, log, clients=None, server_pids=None, start_rate=None,
         result = step(delivery, rate, plan.fanout_step_seconds, server_pids)
         steps.append(result)
         log(f"  fan-out {delivery.label:<30} {rate:>8.1f} ev/s x {clients} clients: "
-            f"{'pass' if result['passed'] else 'FAIL'}  p99 {_ms(result['p99'])}  lost {result['lost']}  "
-            f"server cpu {result['server_cpu']:.2f}  {_us(result['cpu_us_per_delivery'])}/delivery  "
+            f"{'pass' if result['passed'] else 'FAIL'}  p99 {ms(result['p99'])}  lost {result['lost']}  "
+            f"server cpu {result['server_cpu']:.2f}  {us(result['cpu_us_per_delivery'])}/delivery  "
             f"receiver cpu {result['cpu_fraction']:.2f}  sender cpu {result['sender_cpu']:.2f}, "
             f"{result['sender_behind_ms']:.0f} ms behind")
         return result["passed"]
@@ -88,11 +88,11 @@ def search(delivery, plan, log, clients=None, server_pids=None, start_rate=None,
     return held, steps
 
 
-def _ms(value):
+def ms(value):
     return "—" if value is None else f"{value:.1f} ms"
 
 
-def _us(value):
+def us(value):
     return "—" if value is None else f"{value:.1f} µs"
 
 
@@ -125,7 +125,7 @@ def fanout_rows(receiver, found, searches, plan):
         ours_runs, base_runs = found[receiver][ours_name], found[receiver][base_name]
         ours, base = median(ours_runs), median(base_runs)
         pass_ratios = [ratio(o, b) for o, b in zip(ours_runs, base_runs)]
-        best = _best_step(searches[receiver][ours_name])
+        best = best_step(searches[receiver][ours_name])
         note = (f"passes: ours {_list(ours_runs)}, baseline {_list(base_runs)}, ratios "
                 f"{', '.join('—' if r is None else f'{r:.1f}x' for r in pass_ratios)}; "
                 + (f"at ours' best step: server CPU {best['server_cpu']:.2f} core, load generator "
@@ -195,6 +195,6 @@ def _never_failed(searches):
     return any(all(step["passed"] for step in steps) for steps in searches)
 
 
-def _best_step(searches):
+def best_step(searches):
     passing = [step for steps in searches for step in steps if step["passed"]]
     return max(passing, key=lambda step: step["rate"], default=None)

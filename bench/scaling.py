@@ -34,7 +34,7 @@ def _search(delivery, plan, log, clients, server_pids=None):
     start = plan.fanout_start_rate * plan.fanout_clients / clients  # same deliveries/s at the start
     held, steps = fanout.search(delivery, plan, log, clients=clients, server_pids=server_pids,
                                 start_rate=start, cost_span=1)  # no climb past the first failure
-    best = max((s for s in steps if s["passed"]), key=lambda s: s["rate"], default=None)
+    best = fanout.best_step([steps])
     return {"clients": clients, "held_deliveries": held * clients if held else None,
             "first_step": {key: steps[0][key] for key in ("rate", "p50", "p99", "cpu_us_per_delivery")},
             "cpu_us_per_delivery": best["cpu_us_per_delivery"] if best else None,
@@ -95,12 +95,8 @@ def _cost_note(mine, theirs):
     first = mine["first_step"]
     return (f"server CPU per delivery at the highest rate held: ours {_us(mine)}, baseline {_us(theirs)}; "
             f"ours' server {mine['server_cpu'] or 0:.2f} core, receiver {mine['load_generator_cpu'] or 0:.2f} core; "
-            f"ours' first step ({first['rate']:g} events/s): p50 {_ms(first['p50'])}, p99 {_ms(first['p99'])}, "
-            f"{_us(first)} per delivery")
-
-
-def _ms(value):
-    return "—" if value is None else f"{value:.1f} ms"
+            f"ours' first step ({first['rate']:g} events/s): p50 {fanout.ms(first['p50'])}, "
+            f"p99 {fanout.ms(first['p99'])}, {_us(first)} per delivery")
 
 
 def server_rows(results, plan):
@@ -116,5 +112,4 @@ def server_rows(results, plan):
 
 
 def _us(result):
-    value = result["cpu_us_per_delivery"]
-    return "—" if value is None else f"{value:.1f} µs"
+    return fanout.us(result["cpu_us_per_delivery"])

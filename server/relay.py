@@ -11,8 +11,9 @@ Sending one message to every client costs the server about the same per client w
 message holds (a websocket frame, a system call), so under a steady flow the relay gathers events
 into fewer, larger batches: after each batch it waits ``pace(clients)`` before reading again, 0.2 ms
 per batch client (0.4 ms under threading, whose sends cost twice as much), at most 50 ms, none under
-1 ms; a hundred eventlet clients wait 20 ms (about a display frame), so at 200 events/s each message holds about four events and costs a quarter as much per
-event. An event after a quiet spell goes out at once; nothing is dropped, only gathered.
+1 ms. A hundred eventlet clients wait 20 ms (about a display frame), so at 200 events/s a message
+holds about four events and costs a quarter as much per event. An event after a quiet spell goes out
+at once; nothing is dropped, only gathered.
 """
 import logging
 import queue
@@ -157,5 +158,5 @@ def pace(clients, async_mode="eventlet"):
     No wait under MIN_PACE: a few clients cost little per message, and eventlet's hub sleeps at least a
     millisecond (its poll's resolution), which would hold every event to one client back by that much.
     """
-    wait = min(MAX_PACE, clients * PACE_PER_CLIENT.get(async_mode, PACE_PER_CLIENT["eventlet"]))
+    wait = min(MAX_PACE, clients * PACE_PER_CLIENT[async_mode])
     return wait if wait >= MIN_PACE else 0
