@@ -70,7 +70,7 @@ def _with_token(env):
     """
     settings = _settings(env)
     if settings.requires_token and not settings.auth_token:
-        return dict(env, AUTH_TOKEN=secrets.token_urlsafe(32))
+        return dict(env, AUTH_TOKEN=secrets.token_hex(32))  # hex: never starts with "-", which a command line would take for an option
     return env
 
 

@@ -63,7 +63,8 @@ class Policy:
         self.allowed_origins = frozenset(_normal_origin(origin) for origin in settings.allowed_origins)
         # Beyond loopback a token is required; with none given, one is made for this run (printed once).
         self.token_generated = settings.requires_token and not settings.auth_token
-        self.token = secrets.token_urlsafe(32) if self.token_generated else (settings.auth_token or None)
+        # Hex: never starts with "-", which `--token <value>` on a command line would take for an option.
+        self.token = secrets.token_hex(32) if self.token_generated else (settings.auth_token or None)
         self.cookie_name = TOKEN_COOKIE.format(port=settings.server_port)
 
     def host_allowed(self, host):

@@ -303,7 +303,7 @@ def _token(raw):
     token = raw.strip()
     if token and (len(token) < 16 or not token.isprintable() or " " in token):
         raise ConfigError("AUTH_TOKEN must be at least 16 printable characters without spaces "
-                          "(python -c 'import secrets; print(secrets.token_urlsafe())' makes one)")
+                          "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)")
     return token
 
 
